@@ -1,0 +1,2 @@
+//! The Indico charm: gathers Juju and Pebble state, plans the desired pod as a pure
+//! function, applies only the differences, and reports one status per hook.

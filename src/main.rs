@@ -1,0 +1,3 @@
+//! `dispatch`: the entry point Juju runs for every hook and action.
+
+fn main() {}
