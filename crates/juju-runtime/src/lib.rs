@@ -1,0 +1,32 @@
+//! What a Juju charm needs from Juju, without ops:
+//!
+//! - [`JujuContext::from_env`]: the hook environment as a typed [`Event`] plus who and
+//!   where this unit is;
+//! - [`HookTools`]: the hook tools behind a synchronous trait, with
+//!   [`ProcessHookTools`] running them as Juju specifies;
+//! - [`logging::init_logging`]: `tracing` output forwarded to `juju-log`.
+//!
+//! With the `testing` feature, [`testing::FakeToolsDir`] provides recording fake hook
+//! tools for process-level tests.
+
+pub mod context;
+pub mod error;
+pub mod event;
+pub mod hook_tools;
+pub mod logging;
+pub mod names;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use context::{JujuContext, JujuVersion, ProxySettings};
+pub use error::{ContextError, HookToolError, LoggingError};
+pub use event::{
+    ActionEvent, Event, PebbleNotice, RelationEvent, RelationEventKind, SecretEvent,
+    SecretEventKind, StorageEvent, StorageEventKind, WorkloadEvent, WorkloadEventKind,
+};
+pub use hook_tools::{
+    ActionParams, Bag, ConfigValues, Databag, HookToolResult, HookTools, LogLevel, Port,
+    ProcessHookTools, Scope, SecretAddOptions, SecretContent, SecretGetOptions, SecretRef,
+    SecretSetOptions, Status,
+};
+pub use names::{RelationId, SecretUri, UnitName};

@@ -1,0 +1,1 @@
+//! Recording fake hook tools for process-level tests.
