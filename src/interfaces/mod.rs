@@ -1,0 +1,135 @@
+//! Relation interfaces: one module per interface. Each parses the databags it reads into typed
+//! values, with an error naming the relation and the key, and builds the databag this charm
+//! writes on its side.
+
+pub mod database;
+pub mod peers;
+pub mod redis;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// One relation databag: string keys to string values, as Juju stores them.
+pub type Databag = BTreeMap<String, String>;
+
+/// What one hook saw of one relation: the remote application's bag, each remote unit's bag
+/// (peers: the other units of this application), and this application's own bag when readable.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RelationSnapshot {
+    /// The relation id as Juju prints it, e.g. `database:3`.
+    pub id: String,
+    /// The remote application name (this application for peers), when known.
+    pub remote_app: Option<String>,
+    /// The remote application's databag (for peers: this application's shared bag).
+    pub app_data: Databag,
+    /// Remote units by unit name, with their databags.
+    pub units: BTreeMap<String, Databag>,
+    /// This application's bag on this relation (readable by the leader; for peers by all).
+    pub local_app_data: Databag,
+}
+
+impl RelationSnapshot {
+    /// Remote unit names ordered by unit number (`app/2` before `app/10`).
+    pub fn units_in_order(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.units.keys().map(String::as_str).collect();
+        names.sort_by(|a, b| compare_unit_names(a, b));
+        names
+    }
+}
+
+/// Orders unit names by application, then by unit number.
+pub fn compare_unit_names(a: &str, b: &str) -> Ordering {
+    fn split(name: &str) -> (&str, Option<u64>) {
+        match name.rsplit_once('/') {
+            Some((app, n)) => (app, n.parse().ok()),
+            None => (name, None),
+        }
+    }
+    split(a).cmp(&split(b)).then_with(|| a.cmp(b))
+}
+
+/// The result of reading a relation this charm depends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability<T> {
+    /// The relation does not exist.
+    NotRelated,
+    /// The relation exists but the provider has not (fully) answered yet.
+    Pending,
+    /// Usable data.
+    Ready(T),
+}
+
+impl<T> Availability<T> {
+    /// The data when ready.
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Self::Ready(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Splits `host:port` (IPv6 in brackets) into host and port.
+pub(crate) fn split_host_port(value: &str) -> Option<(String, u16)> {
+    let (host, port) = value.trim().rsplit_once(':')?;
+    let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    valid_host(host).then(|| (host.to_owned(), port))
+}
+
+/// A host name or IP address as it may appear in a URI authority.
+pub(crate) fn valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'))
+}
+
+/// `host` as it goes into a URI: IPv6 literals in brackets.
+pub(crate) fn uri_host(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_names_sort_numerically() {
+        let mut names = vec!["redis/10", "redis/2", "redis/0"];
+        names.sort_by(|a, b| compare_unit_names(a, b));
+        assert_eq!(names, ["redis/0", "redis/2", "redis/10"]);
+    }
+
+    #[test]
+    fn host_port_accepts_names_ipv4_and_bracketed_ipv6() {
+        assert_eq!(
+            split_host_port("pg-0.pg-endpoints:5432"),
+            Some(("pg-0.pg-endpoints".into(), 5432))
+        );
+        assert_eq!(
+            split_host_port("[fd00::1]:5432"),
+            Some(("fd00::1".into(), 5432))
+        );
+        assert_eq!(uri_host("fd00::1"), "[fd00::1]");
+        for bad in [
+            "",
+            "host",
+            "host:",
+            "host:0",
+            "host:99999",
+            ":5432",
+            "a b:5432",
+            "h/x:1",
+        ] {
+            assert_eq!(split_host_port(bad), None, "{bad}");
+        }
+    }
+}
