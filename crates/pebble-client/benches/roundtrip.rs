@@ -1,0 +1,3 @@
+//! Round-trip benchmark against the real Pebble daemon (filled in below).
+
+fn main() {}

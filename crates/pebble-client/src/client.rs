@@ -1,0 +1,252 @@
+//! The transport: one keep-alive HTTP/1.1 client over the Unix socket, and the reading of
+//! Pebble's response envelope (sync, async, error) into results and typed errors.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// Pebble ignores the Host header; this is what ops uses too.
+pub(crate) const BASE_URL: &str = "http://localhost";
+/// The socket Juju gives a sidecar charm for container `<name>`.
+const CONTAINER_SOCKET_DIR: &str = "/charm/containers";
+/// Deadline for one ordinary request (not waits or long polls, which add their own timeout).
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default deadline for a service action's change to be ready. Stopping a service can take its
+/// kill-delay (5 s by default) plus 5 s more; starting takes at least 1 s.
+const DEFAULT_CHANGE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client for one Pebble daemon, reusing its connections (keep-alive) across calls.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    socket: PathBuf,
+    request_timeout: Duration,
+    change_timeout: Duration,
+}
+
+/// Pebble's response envelope (`type`, `status-code`, `change`, `result`).
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    change: Option<String>,
+    #[serde(default)]
+    result: Option<serde_json::Value>,
+}
+
+/// `result` of an error envelope.
+#[derive(Deserialize)]
+struct ErrorResult {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+impl Client {
+    /// A client for the Pebble listening on `socket`. Nothing is connected until the first call.
+    pub fn new(socket: impl Into<PathBuf>) -> Result<Self, Error> {
+        let socket = socket.into();
+        let http = reqwest::Client::builder()
+            .unix_socket(socket.as_path())
+            .no_proxy()
+            .build()
+            .map_err(|e| Error::CannotConnect {
+                socket: socket.clone(),
+                source: e.into(),
+            })?;
+        Ok(Self {
+            http,
+            socket,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            change_timeout: DEFAULT_CHANGE_TIMEOUT,
+        })
+    }
+
+    /// A client for workload container `container` of a sidecar charm
+    /// (`/charm/containers/<container>/pebble.socket`).
+    pub fn for_container(container: &str) -> Result<Self, Error> {
+        if container.is_empty() || container.contains('/') {
+            return Err(Error::invalid(
+                "container name",
+                format!("{container:?} must be a non-empty name without '/'"),
+            ));
+        }
+        Self::new(
+            Path::new(CONTAINER_SOCKET_DIR)
+                .join(container)
+                .join("pebble.socket"),
+        )
+    }
+
+    /// Sets how long service actions and replans may take before [`Error::Timeout`].
+    pub fn with_change_timeout(mut self, timeout: Duration) -> Self {
+        self.change_timeout = timeout;
+        self
+    }
+
+    /// Sets the deadline of one ordinary request.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The socket this client talks to.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// The deadline for service actions' changes.
+    pub(crate) fn change_timeout(&self) -> Duration {
+        self.change_timeout
+    }
+
+    /// Starts a request to `path` (which begins with `/v1/`).
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{BASE_URL}{path}"))
+            .timeout(self.request_timeout)
+    }
+
+    /// Sends a request, mapping transport failures to [`Error::CannotConnect`] / [`Error::Timeout`].
+    pub(crate) async fn send(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<Response, Error> {
+        tracing::debug!(request = what, "pebble request");
+        request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(what, e))
+    }
+
+    pub(crate) fn transport_error(&self, what: &str, error: reqwest::Error) -> Error {
+        if error.is_timeout() {
+            Error::Timeout {
+                what: format!("Pebble to answer {what}"),
+                after: self.request_timeout,
+            }
+        } else if error.is_connect() || error.is_request() {
+            Error::CannotConnect {
+                socket: self.socket.clone(),
+                source: error.into(),
+            }
+        } else {
+            Error::protocol(what, error)
+        }
+    }
+
+    /// Reads an envelope; error envelopes become [`Error::Api`]. Returns the status, the
+    /// change id (async answers) and the `result`.
+    pub(crate) async fn read_envelope(
+        &self,
+        what: &str,
+        response: Response,
+    ) -> Result<(StatusCode, Option<String>, serde_json::Value), Error> {
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(what, e))?;
+        let (change, result) = parse_envelope(what, status.as_u16(), &body)?;
+        Ok((status, change, result))
+    }
+
+    /// Sends a request that answers synchronously and decodes its `result`.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<T, Error> {
+        let response = self.send(what, request).await?;
+        let (_, _, result) = self.read_envelope(what, response).await?;
+        decode(what, result)
+    }
+
+    /// Sends a request that starts a change; returns the change id and the `result`.
+    pub(crate) async fn call_async(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<(String, serde_json::Value), Error> {
+        let response = self.send(what, request).await?;
+        let (_, change, result) = self.read_envelope(what, response).await?;
+        let change =
+            change.ok_or_else(|| Error::protocol(what, "an async response without a change id"))?;
+        Ok((change, result))
+    }
+}
+
+/// Parses an envelope body; an error envelope becomes [`Error::Api`].
+pub(crate) fn parse_envelope(
+    what: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<(Option<String>, serde_json::Value), Error> {
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| Error::protocol(format!("{what} (HTTP {status})"), e))?;
+    let result = envelope.result.unwrap_or(serde_json::Value::Null);
+    if envelope.kind == "error" {
+        let detail: ErrorResult = serde_json::from_value(result).unwrap_or(ErrorResult {
+            message: String::new(),
+            kind: None,
+        });
+        let message = if detail.message.is_empty() {
+            StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("error")
+                .to_owned()
+        } else {
+            detail.message
+        };
+        return Err(Error::Api {
+            request: what.to_owned(),
+            status,
+            message,
+            kind: detail.kind,
+        });
+    }
+    Ok((envelope.change, result))
+}
+
+/// Decodes a `result` into `T`, naming the request on failure.
+pub(crate) fn decode<T: DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|e| Error::protocol(what, e))
+}
+
+/// Rejects a path Pebble would refuse (relative) or that cannot be put in a header safely.
+pub(crate) fn check_path(path: &str) -> Result<(), Error> {
+    if !path.starts_with('/') {
+        return Err(Error::invalid("path", format!("{path:?} must be absolute")));
+    }
+    if path.contains(['"', '\r', '\n', '\0']) {
+        return Err(Error::invalid(
+            "path",
+            format!("{path:?} contains a quote, NUL or line break"),
+        ));
+    }
+    Ok(())
+}
+
+/// Renders mode bits as Pebble's 3-digit octal string.
+pub(crate) fn permissions_text(mode: u32) -> Result<String, Error> {
+    if mode > 0o777 {
+        return Err(Error::invalid(
+            "permissions",
+            format!("{mode:#o} has bits beyond 0o777"),
+        ));
+    }
+    Ok(format!("{mode:03o}"))
+}
