@@ -1,0 +1,97 @@
+//! Private Redis servers for the pods, run by the substrate (not the system's Redis):
+//! no persistence, bound to loopback and the service address only.
+
+use std::net::{Ipv4Addr, TcpStream};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::HostError;
+use super::error::run;
+
+/// One private Redis server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRedis {
+    /// Port on both addresses.
+    pub port: u16,
+    /// The service address the pods use.
+    pub address: Ipv4Addr,
+    /// Directory for its config, pid and log files.
+    pub dir: PathBuf,
+}
+
+impl HostRedis {
+    /// Starts the server unless something already answers on the port. Returns `true`
+    /// when started now.
+    pub fn ensure_running(&self) -> Result<bool, HostError> {
+        if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok() {
+            return Ok(false);
+        }
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|source| HostError::io("create directory", &self.dir, source))?;
+        let conf_path = self.dir.join("redis.conf");
+        // No password: the server is reachable only from this machine and its pods.
+        let conf = format!(
+            "bind 127.0.0.1 {address}\nport {port}\nprotected-mode no\ndaemonize yes\npidfile {pid}\nlogfile {log}\ndir {dir}\nsave \"\"\nappendonly no\n",
+            address = self.address,
+            port = self.port,
+            pid = self.dir.join("redis.pid").display(),
+            log = self.dir.join("redis.log").display(),
+            dir = self.dir.display(),
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&conf_path)
+            .map_err(|source| HostError::io("write", &conf_path, source))?;
+        std::io::Write::write_all(&mut file, conf.as_bytes())
+            .map_err(|source| HostError::io("write", &conf_path, source))?;
+        run(
+            Command::new("redis-server").arg(&conf_path),
+            "redis-server",
+            None,
+        )?;
+        let start = Instant::now();
+        while TcpStream::connect((self.address, self.port)).is_err() {
+            if start.elapsed() > Duration::from_secs(10) {
+                return Err(HostError::Timeout {
+                    what: format!("redis on {}:{}", self.address, self.port),
+                    seconds: 10.0,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(true)
+    }
+
+    /// `redis://<service address>:<port>/<db>`, the URL pods use.
+    pub fn url(&self, db: u8) -> String {
+        format!("redis://{}:{}/{db}", self.address, self.port)
+    }
+
+    /// Shuts the server down (no save). Not running is not an error.
+    pub fn stop(&self) -> Result<(), HostError> {
+        if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err() {
+            return Ok(());
+        }
+        let port = self.port.to_string();
+        run(
+            Command::new("redis-cli").args(["-p", &port, "shutdown", "nosave"]),
+            "redis-cli shutdown nosave",
+            None,
+        )
+        .map(drop)
+        .or_else(|err| match err {
+            // redis-cli reports the dropped connection of a successful shutdown as failure on some versions.
+            HostError::CommandFailed { .. }
+                if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err() =>
+            {
+                Ok(())
+            }
+            other => Err(other),
+        })
+    }
+}
