@@ -1,8 +1,15 @@
 //! The Indico charm: gathers Juju and Pebble state, plans the desired pod as a pure
 //! function, applies only the differences, and reports one status per hook.
 
+pub mod celery;
 pub mod config;
 pub mod containers;
 pub mod interfaces;
+pub mod migrations;
+pub mod plan;
 pub mod proxy;
+pub mod render;
+pub mod secret_key;
 pub mod sensitive;
+pub mod state;
+pub mod status;

@@ -14,6 +14,7 @@
 //! migration step tries before it reports them missing. Asking for SUPERUSER, as the Python
 //! charm did, would hand the workload the whole PostgreSQL cluster.
 
+use juju_runtime::SecretUri;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use thiserror::Error;
 
@@ -70,7 +71,7 @@ pub enum Credentials {
         password: Sensitive<String>,
     },
     /// In the Juju secret with this URI (`secret-user`); gather reads it with secret-get.
-    InSecret(String),
+    InSecret(SecretUri),
 }
 
 /// What the provider's application bag offers, before the credentials secret is read.
@@ -152,13 +153,11 @@ pub fn parse(
         reason: "the first entry is not host:port",
     })?;
     let credentials = if let Some(uri) = get("secret-user") {
-        if !uri.starts_with("secret:") {
-            return Err(DatabaseError::InvalidKey {
-                key: "secret-user",
-                reason: "not a secret URI",
-            });
-        }
-        Credentials::InSecret(uri.to_owned())
+        let uri = uri.parse().map_err(|_| DatabaseError::InvalidKey {
+            key: "secret-user",
+            reason: "not a secret URI",
+        })?;
+        Credentials::InSecret(uri)
     } else {
         match (
             get("username"),
@@ -197,16 +196,16 @@ pub fn credentials_from_secret(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use juju_runtime::RelationId;
 
     fn relation(pairs: &[(&str, &str)]) -> RelationSnapshot {
         RelationSnapshot {
-            id: "database:3".into(),
             remote_app: Some("postgresql-k8s".into()),
             app_data: pairs
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            ..RelationSnapshot::default()
+            ..RelationSnapshot::new(RelationId::new(ENDPOINT, 3))
         }
     }
 
@@ -263,7 +262,7 @@ mod tests {
         };
         assert_eq!(
             offer.credentials,
-            Credentials::InSecret("secret://f00/cs1k2v3b4n5m6l7k8j9h".into())
+            Credentials::InSecret("secret://f00/cs1k2v3b4n5m6l7k8j9h".parse().unwrap())
         );
         let content = Databag::from([
             ("username".into(), "relation-3".into()),

@@ -9,15 +9,17 @@ pub mod redis;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use juju_runtime::RelationId;
+
 /// One relation databag: string keys to string values, as Juju stores them.
 pub type Databag = BTreeMap<String, String>;
 
 /// What one hook saw of one relation: the remote application's bag, each remote unit's bag
 /// (peers: the other units of this application), and this application's own bag when readable.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelationSnapshot {
-    /// The relation id as Juju prints it, e.g. `database:3`.
-    pub id: String,
+    /// The relation id, e.g. `database:3`.
+    pub id: RelationId,
     /// The remote application name (this application for peers), when known.
     pub remote_app: Option<String>,
     /// The remote application's databag (for peers: this application's shared bag).
@@ -29,6 +31,17 @@ pub struct RelationSnapshot {
 }
 
 impl RelationSnapshot {
+    /// A relation with empty bags (tests and gather fill them in).
+    pub fn new(id: RelationId) -> Self {
+        Self {
+            id,
+            remote_app: None,
+            app_data: Databag::new(),
+            units: BTreeMap::new(),
+            local_app_data: Databag::new(),
+        }
+    }
+
     /// Remote unit names ordered by unit number (`app/2` before `app/10`).
     pub fn units_in_order(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.units.keys().map(String::as_str).collect();

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use juju_runtime::{RelationId, SecretUri};
 use thiserror::Error;
 
 use super::{Databag, RelationSnapshot};
@@ -35,7 +36,7 @@ pub struct PeerError {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeerAppData {
     /// URI of the Juju secret holding the secret key.
-    pub secret_id: Option<String>,
+    pub secret_id: Option<SecretUri>,
     /// The secret key itself (Juju without secrets).
     pub inline_secret_key: Option<Sensitive<String>>,
     /// The unit that runs Celery beat.
@@ -45,10 +46,10 @@ pub struct PeerAppData {
 }
 
 /// The peer relation as one hook saw it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Peers {
     /// The relation id (`indico-peers:N`), the target of the leader's writes.
-    pub relation_id: String,
+    pub relation_id: RelationId,
     /// The shared application bag, parsed.
     pub app: PeerAppData,
     /// The raw application bag, to write only what differs.
@@ -65,15 +66,13 @@ pub fn parse(relation: Option<&RelationSnapshot>) -> Result<Option<Peers>, PeerE
     // For peers, `app_data` and `local_app_data` are the same bag; gather fills `app_data`.
     let bag = &relation.app_data;
     let get = |key: &str| bag.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let secret_id = match get(SECRET_ID_KEY) {
-        Some(id) if !id.starts_with("secret:") => {
-            return Err(PeerError {
-                key: SECRET_ID_KEY,
-                reason: "not a secret URI",
-            });
-        }
-        id => id.map(str::to_owned),
-    };
+    let secret_id = get(SECRET_ID_KEY)
+        .map(str::parse::<SecretUri>)
+        .transpose()
+        .map_err(|_| PeerError {
+            key: SECRET_ID_KEY,
+            reason: "not a secret URI",
+        })?;
     let celery_unit = match get(CELERY_UNIT_KEY) {
         Some(unit) if !unit.contains('/') => {
             return Err(PeerError {
@@ -105,7 +104,6 @@ mod tests {
 
     fn relation(pairs: &[(&str, &str)], units: &[&str]) -> RelationSnapshot {
         RelationSnapshot {
-            id: "indico-peers:1".into(),
             remote_app: Some("indico".into()),
             app_data: pairs
                 .iter()
@@ -115,7 +113,7 @@ mod tests {
                 .iter()
                 .map(|u| ((*u).to_owned(), Databag::new()))
                 .collect(),
-            local_app_data: Databag::new(),
+            ..RelationSnapshot::new(RelationId::new(ENDPOINT, 1))
         }
     }
 
@@ -131,13 +129,13 @@ mod tests {
         );
         let peers = parse(Some(&rel)).unwrap().unwrap();
         assert_eq!(
-            peers.app.secret_id.as_deref(),
+            peers.app.secret_id.as_ref().map(SecretUri::as_str),
             Some("secret:cs1k2v3b4n5m6l7k8j9h")
         );
         assert_eq!(peers.app.celery_unit.as_deref(), Some("indico/1"));
         assert_eq!(peers.app.migrated_version.as_deref(), Some("3.2.9"));
         assert_eq!(peers.other_units.len(), 2);
-        assert_eq!(peers.relation_id, "indico-peers:1");
+        assert_eq!(peers.relation_id.to_string(), "indico-peers:1");
     }
 
     #[test]

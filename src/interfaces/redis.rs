@@ -121,14 +121,13 @@ mod tests {
 
     fn relation(app: &[(&str, &str)], units: &[(&str, &[(&str, &str)])]) -> RelationSnapshot {
         RelationSnapshot {
-            id: "redis-broker:5".into(),
             remote_app: Some("redis-k8s".into()),
             app_data: bag(app),
             units: units
                 .iter()
                 .map(|(u, b)| ((*u).to_owned(), bag(b)))
                 .collect(),
-            ..RelationSnapshot::default()
+            ..RelationSnapshot::new(juju_runtime::RelationId::new(BROKER_ENDPOINT, 5))
         }
     }
 

@@ -1,0 +1,105 @@
+//! `State`: everything one hook knows about the world, gathered once (by `gather`) and then
+//! only read. Each part keeps its parse result, so that a bad value becomes a status and the
+//! rest of the charm can still converge.
+
+use std::collections::BTreeMap;
+
+use crate::config::{CharmConfig, ConfigError};
+use crate::containers::ContainerName;
+use crate::interfaces::database::{DatabaseConnection, DatabaseError};
+use crate::interfaces::peers::{PeerError, Peers};
+use crate::interfaces::redis::{RedisEndpoint, RedisError};
+use crate::interfaces::{Availability, Databag};
+use crate::proxy::{ProxyError, ProxySettings};
+use crate::sensitive::Sensitive;
+use juju_runtime::RelationId;
+
+/// Who and where this unit is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitIdentity {
+    /// The application name, e.g. `indico`.
+    pub app: String,
+    /// The unit name, e.g. `indico/0`.
+    pub unit: String,
+    /// The model name.
+    pub model: String,
+}
+
+/// The database relation as far as this charm writes to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseRelation {
+    /// The relation id.
+    pub id: RelationId,
+    /// This application's bag as it is now (leader only; empty otherwise).
+    pub local_app_data: Databag,
+}
+
+/// The application's secret key, as this hook found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretKeyState {
+    /// Published and readable.
+    Available(Sensitive<String>),
+    /// Not published yet: the leader creates it; other units wait.
+    Missing,
+}
+
+/// One workload container as this hook found it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerState {
+    /// Whether its Pebble answered.
+    pub reachable: bool,
+}
+
+/// Where the database schema stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MigrationState {
+    /// The Indico version the schema was last migrated to (peer app data).
+    pub migrated_version: Option<String>,
+    /// The Indico version of this unit's image (`/srv/indico/version`), when readable.
+    pub image_version: Option<String>,
+    /// Why the migration step refused to run, when it did (a Blocked status).
+    pub blocked: Option<String>,
+}
+
+/// Everything the plan is computed from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    /// This unit.
+    pub unit: UnitIdentity,
+    /// Whether this unit is the leader.
+    pub leader: bool,
+    /// The validated configuration.
+    pub config: Result<CharmConfig, ConfigError>,
+    /// The model's proxy settings.
+    pub proxy: Result<ProxySettings, ProxyError>,
+    /// The database relation, for the request the leader writes (`None` when not related).
+    pub database_relation: Option<DatabaseRelation>,
+    /// The PostgreSQL connection.
+    pub database: Result<Availability<DatabaseConnection>, DatabaseError>,
+    /// The Celery broker.
+    pub redis_broker: Result<Availability<RedisEndpoint>, RedisError>,
+    /// The cache.
+    pub redis_cache: Result<Availability<RedisEndpoint>, RedisError>,
+    /// The peer relation (`Ok(None)` before Juju created it).
+    pub peers: Result<Option<Peers>, PeerError>,
+    /// The unit leaving the peer relation in this hook, if any (`indico-peers-relation-departed`).
+    pub departing_unit: Option<String>,
+    /// The secret key.
+    pub secret_key: SecretKeyState,
+    /// The database schema.
+    pub migration: MigrationState,
+    /// Every workload container.
+    pub containers: BTreeMap<ContainerName, ContainerState>,
+}
+
+impl State {
+    /// Whether this container's Pebble answered in this hook.
+    pub fn reachable(&self, container: ContainerName) -> bool {
+        self.containers.get(&container).is_some_and(|c| c.reachable)
+    }
+
+    /// The peer relation when it exists and parsed.
+    pub fn peers(&self) -> Option<&Peers> {
+        self.peers.as_ref().ok().and_then(Option::as_ref)
+    }
+}

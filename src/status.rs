@@ -1,0 +1,104 @@
+//! The one status a hook reports, computed from the whole state in the order of
+//! indico-charm.md §4 (first match wins): Blocked, Waiting for a relation, Waiting for Pebble,
+//! Maintenance or Waiting for migrations, and Active only once every service runs and its
+//! checks pass or are still within their threshold. No message ever holds a secret.
+
+use juju_runtime::Status;
+
+use crate::interfaces::Availability;
+use crate::migrations::MigrationDecision;
+use crate::state::{SecretKeyState, State};
+
+/// The Waiting message for a missing relation.
+pub fn waiting_for(endpoint: &str) -> Status {
+    Status::Waiting(format!("Waiting for {endpoint} availability"))
+}
+
+fn relation_waiting<T, E>(endpoint: &str, value: &Result<Availability<T>, E>) -> Option<Status> {
+    match value {
+        Ok(Availability::Ready(_)) | Err(_) => None,
+        Ok(Availability::NotRelated | Availability::Pending) => Some(waiting_for(endpoint)),
+    }
+}
+
+/// The status before apply: everything but the services' health. `Active` here means "Active
+/// if the services are healthy", which [`after_apply`] decides.
+pub fn assess(state: &State, migration: &MigrationDecision) -> Status {
+    // 1. Blocked: what a human must fix.
+    let blocked = [
+        state.config.as_ref().err().map(ToString::to_string),
+        state.proxy.as_ref().err().map(ToString::to_string),
+        state.database.as_ref().err().map(ToString::to_string),
+        state.redis_broker.as_ref().err().map(ToString::to_string),
+        state.redis_cache.as_ref().err().map(ToString::to_string),
+        state.peers.as_ref().err().map(ToString::to_string),
+        state.migration.blocked.clone(),
+    ];
+    if let Some(message) = blocked.into_iter().flatten().next() {
+        return Status::Blocked(message);
+    }
+    // 2. Waiting for relations.
+    let relations = [
+        relation_waiting(
+            crate::interfaces::redis::BROKER_ENDPOINT,
+            &state.redis_broker,
+        ),
+        relation_waiting(crate::interfaces::redis::CACHE_ENDPOINT, &state.redis_cache),
+        relation_waiting(crate::interfaces::database::ENDPOINT, &state.database),
+    ];
+    if let Some(status) = relations.into_iter().flatten().next() {
+        return status;
+    }
+    if state.peers().is_none() {
+        return Status::Waiting("Waiting for the peer relation".to_owned());
+    }
+    if state.secret_key == SecretKeyState::Missing {
+        return Status::Waiting("Waiting for the leader to publish the secret key".to_owned());
+    }
+    // 3. Pebble.
+    if state.containers.values().any(|c| !c.reachable) {
+        return Status::Waiting("Waiting for pebble".to_owned());
+    }
+    // 4. Migrations.
+    match migration {
+        MigrationDecision::UpToDate => Status::Active,
+        MigrationDecision::WaitForLeader => {
+            Status::Waiting("Waiting for database migrations".to_owned())
+        }
+        MigrationDecision::Run { .. } => {
+            Status::Maintenance("Database migrations pending".to_owned())
+        }
+        MigrationDecision::NotReady => {
+            Status::Waiting("Waiting for the Indico version of the image".to_owned())
+        }
+    }
+}
+
+/// How the services looked after apply.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// Services that are not running.
+    pub not_running: Vec<String>,
+    /// Checks that are down (failures reached their threshold).
+    pub failing_checks: Vec<String>,
+}
+
+/// The final status: `planned` unless it is Active and a service or check is not healthy.
+pub fn after_apply(planned: Status, health: &Health) -> Status {
+    if planned != Status::Active {
+        return planned;
+    }
+    if !health.not_running.is_empty() {
+        return Status::Waiting(format!(
+            "Waiting for services to start: {}",
+            health.not_running.join(", ")
+        ));
+    }
+    if !health.failing_checks.is_empty() {
+        return Status::Waiting(format!(
+            "Health checks failing: {}",
+            health.failing_checks.join(", ")
+        ));
+    }
+    Status::Active
+}
