@@ -10,6 +10,7 @@
 #   /srv/indico/etc/indico.conf                  INDICO_CONFIG; reads everything from INDICO_* env
 #   /srv/indico/etc/logging.yaml                 all logs to stderr (Pebble collects them)
 #   /srv/indico/version                          one line, the Indico version (application-version-set)
+#   /srv/indico/indico.wsgi                      uWSGI's wsgi-file (symlink into the venv)
 #   /srv/indico/{archive,cache,custom,log,tmp}   owned by user indico
 #   user/group indico, uid/gid 2000 (fixed so volumes and file ownership stay stable)
 ARG BASE=docker.io/library/debian:bookworm
@@ -28,7 +29,8 @@ ENV DEBIAN_FRONTEND=noninteractive \
     INDICO_CONFIG=/srv/indico/etc/indico.conf
 
 # One layer: runtime packages stay, compilers and headers (needed only to build psycopg2
-# and uWSGI) are purged again, apt lists and caches removed. The venv is made from Debian's
+# and uWSGI) are purged again, apt lists and caches removed. libpython3.11 is named
+# explicitly: uWSGI links against it, and purging python3-dev would auto-remove it. The venv is made from Debian's
 # /usr/bin/python3 (readable by the unprivileged user) and keeps its bundled setuptools:
 # Indico 3.2.9 imports pkg_resources, which setuptools >= 81 no longer ships.
 #
@@ -38,13 +40,15 @@ RUN --mount=type=secret,id=host-ca,required=false set -eux; \
     if [ -s /run/secrets/host-ca ]; then export PIP_CERT=/run/secrets/host-ca; fi; \
     apt-get update; \
     apt-get install -y --no-install-recommends \
-        ca-certificates git python3 python3-venv libpq5 \
+        ca-certificates git python3 python3-venv libpq5 libpython3.11 \
         gcc libc6-dev python3-dev libpq-dev; \
     python3 -m venv /srv/indico/.venv; \
     /srv/indico/.venv/bin/pip install --no-cache-dir \
         "indico==${INDICO_VERSION}" "uwsgi==${UWSGI_VERSION}"; \
     /srv/indico/.venv/bin/python -c "import pkg_resources, indico"; \
     apt-get purge -y --auto-remove gcc libc6-dev python3-dev libpq-dev; \
+    /srv/indico/.venv/bin/uwsgi --version; \
+    /srv/indico/.venv/bin/python -c "import psycopg2"; \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/* /root/.cache; \
     printf '%s\n' "${INDICO_VERSION}" > /srv/indico/version
@@ -56,7 +60,10 @@ RUN set -eux; \
     install -d -o indico -g indico -m 0755 \
         /srv/indico/archive /srv/indico/cache /srv/indico/custom /srv/indico/log /srv/indico/tmp; \
     install -d -o root -g indico -m 0755 /srv/indico/etc; \
-    chown indico:indico /srv/indico
+    chown indico:indico /srv/indico; \
+    ln -s "$(/srv/indico/.venv/bin/python -c 'import indico, os; print(os.path.dirname(indico.__file__))')/web/indico.wsgi" \
+        /srv/indico/indico.wsgi; \
+    test -f /srv/indico/indico.wsgi
 
 # Configuration last: editing it rebuilds only this layer, not the venv.
 COPY --chown=root:root files/indico/indico.conf files/indico/logging.yaml /srv/indico/etc/

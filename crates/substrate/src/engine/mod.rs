@@ -10,6 +10,7 @@ mod config;
 mod error;
 mod image;
 mod network;
+mod pebble_cli;
 mod pebble_socket;
 mod pod;
 mod podman;
@@ -20,6 +21,7 @@ pub use config::{ContainersConf, StorageConf};
 pub use error::EngineError;
 pub use image::{BuiltImage, ImageSpec, WorkloadImages};
 pub use network::SubstrateNetwork;
+pub use pebble_cli::PebbleCli;
 pub use pebble_socket::wait_for_pebble;
 pub use pod::{
     CHARM_CONTAINER, PodSpec, RunningPod, UnitName, WORKLOAD_CONTAINERS, WorkloadContainer,

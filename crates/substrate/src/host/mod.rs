@@ -4,11 +4,13 @@
 //! nothing listens on an outward-facing address, so all traffic stays on this machine.
 //! PostgreSQL admits password logins only from the substrate's pod subnet.
 
+mod backends;
 mod error;
 mod postgres;
 mod redis;
 mod service_address;
 
+pub use backends::{IndicoBackends, random_hex};
 pub use error::HostError;
 pub use postgres::{HostPostgres, PostgresDatabase};
 pub use redis::HostRedis;

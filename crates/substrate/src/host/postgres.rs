@@ -25,13 +25,22 @@ pub struct HostPostgres {
     pub port: u16,
 }
 
-/// A database for Indico, with its owner's credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A database for Indico, with its owner's credentials. `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PostgresDatabase {
     /// Database name (also the owner role's name).
     pub name: String,
     /// The owner role's password.
     pub password: String,
+}
+
+impl std::fmt::Debug for PostgresDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresDatabase")
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Default for HostPostgres {
@@ -221,6 +230,15 @@ mod tests {
         for bad in ["Indico", "1abc", "a-b", "a;drop", ""] {
             assert!(validate_identifier(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let db = PostgresDatabase {
+            name: "n".into(),
+            password: "s3cret".into(),
+        };
+        assert!(!format!("{db:?}").contains("s3cret"));
     }
 
     #[test]
