@@ -25,8 +25,9 @@ pub use event::{
     SecretEventKind, StorageEvent, StorageEventKind, WorkloadEvent, WorkloadEventKind,
 };
 pub use hook_tools::{
-    ActionParams, Bag, ConfigValues, Databag, HookToolResult, HookTools, LogLevel, Port,
-    ProcessHookTools, Scope, SecretAddOptions, SecretContent, SecretGetOptions, SecretRef,
-    SecretSetOptions, Status,
+    ActionParams, Bag, BindAddress, ConfigValues, Databag, GoalState, GoalStatus, HookToolResult,
+    HookTools, InterfaceAddress, LogLevel, NetworkInfo, Port, ProcessHookTools, Protocol,
+    RotatePolicy, Scope, SecretAddOptions, SecretContent, SecretGetOptions, SecretInfo,
+    SecretOwner, SecretRef, SecretSetOptions, Status, StatusName, StatusReport,
 };
 pub use names::{RelationId, SecretUri, UnitName};

@@ -305,8 +305,13 @@ fn read_call(dir: &Path) -> Result<RecordedCall, FakeToolsError> {
     let stdin = fs::read(dir.join("stdin"))?;
     let mut files = BTreeMap::new();
     let files_dir = dir.join("files");
-    for entry in fs::read_dir(&files_dir)? {
-        let entry = entry?;
+    let entries = match fs::read_dir(&files_dir) {
+        Ok(entries) => entries.collect::<io::Result<Vec<_>>>()?,
+        // Only calls with `key#file=` arguments have a files directory.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(key) = name.strip_suffix(".content") else {
             continue;
@@ -336,12 +341,13 @@ fn script(root: &str, tool: &str) -> String {
     format!(
         r#"#!/bin/sh
 # Fake Juju hook tool '{tool}' (juju_runtime::testing::FakeToolsDir).
+# Shell builtins wherever possible: each external command costs a process.
 root='{root}'
 tool='{tool}'
-n=$(ls "$root/calls" | wc -l)
+count() {{ if [ -e "$1" ]; then n=$#; else n=0; fi; }}
+count "$root/calls"/*
 while ! mkdir "$root/calls/$(printf '%06d' "$n")" 2>/dev/null; do n=$((n + 1)); done
 call="$root/calls/$(printf '%06d' "$n")"
-mkdir "$call/files"
 printf '%s' "$tool" > "$call/tool"
 : > "$call/args"
 for a in "$@"; do
@@ -350,6 +356,7 @@ for a in "$@"; do
     *'#file='*)
       key=${{a%%#file=*}}
       path=${{a#*#file=}}
+      [ -d "$call/files" ] || mkdir "$call/files"
       printf '%s' "$path" > "$call/files/$key.path"
       cat "$path" > "$call/files/$key.content" 2>/dev/null
       stat -c '%a' "$path" > "$call/files/$key.mode" 2>/dev/null
@@ -367,9 +374,10 @@ if [ -z "$answer" ] && [ -d "$root/answers/$tool/default" ]; then
 fi
 : > "$call/done"
 if [ -n "$answer" ]; then
-  cat "$answer/stdout"
-  cat "$answer/stderr" >&2
-  exit "$(cat "$answer/exit")"
+  [ -s "$answer/stdout" ] && cat "$answer/stdout"
+  [ -s "$answer/stderr" ] && cat "$answer/stderr" >&2
+  read -r code < "$answer/exit"
+  exit "$code"
 fi
 exit 0
 "#

@@ -209,6 +209,18 @@ fn relation_set_sends_json_on_stdin_never_argv() {
 }
 
 #[test]
+fn empty_writes_run_no_process() {
+    let fakes = fakes();
+    let tools = fakes.hook_tools();
+    tools
+        .relation_set(&db(), Scope::App, &BTreeMap::new())
+        .unwrap();
+    tools.state_set(&BTreeMap::new()).unwrap();
+    tools.action_set(&BTreeMap::new()).unwrap();
+    assert!(fakes.calls().unwrap().is_empty());
+}
+
+#[test]
 fn is_leader_parses_json_bool() {
     for (stdout, expected) in [("true\n", true), ("false\n", false)] {
         let (leader, call) = run("is-leader", FakeAnswer::ok(stdout), |t| t.is_leader());

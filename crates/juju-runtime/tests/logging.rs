@@ -84,3 +84,33 @@ fn a_failing_juju_log_does_not_loop_or_panic() {
     // One call for the event; the runner's own trace event is not forwarded again.
     assert_eq!(fakes.calls().unwrap().len(), 1);
 }
+
+#[test]
+fn an_unknown_hook_is_logged_not_refused() {
+    let fakes = FakeToolsDir::new().unwrap();
+    let env = [
+        ("JUJU_UNIT_NAME", "indico/0"),
+        ("JUJU_MODEL_NAME", "m"),
+        ("JUJU_MODEL_UUID", "6b5d5e26-1d5c-4b7a-8e31-2c7e1d3d1e42"),
+        ("JUJU_VERSION", "3.6.1"),
+        ("JUJU_CHARM_DIR", "/var/lib/juju/agents/unit-indico-0/charm"),
+        ("JUJU_DISPATCH_PATH", "hooks/collect-metrics"),
+        ("JUJU_HOOK_NAME", "collect-metrics"),
+    ];
+    let subscriber = subscriber(true, LevelFilter::INFO, Some(fakes.bin_dir()));
+    let ctx = tracing::subscriber::with_default(subscriber, || {
+        juju_runtime::JujuContext::from_vars(env).unwrap()
+    });
+    assert_eq!(
+        ctx.event,
+        juju_runtime::Event::Unknown("collect-metrics".to_owned())
+    );
+    let calls = fakes.calls().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].args[..2], ["--log-level", "WARNING"]);
+    assert!(
+        calls[0].args[3].contains("collect-metrics"),
+        "{:?}",
+        calls[0].args
+    );
+}

@@ -173,7 +173,7 @@ pub trait HookTools {
 
     /// Merges `data` into this unit's or (leader only) this app's databag; an empty
     /// value deletes the key. The data goes as JSON on stdin:
-    /// `relation-set -r <id> [--app] --file -`.
+    /// `relation-set -r <id> [--app] --file -`. Empty `data` runs nothing.
     fn relation_set(
         &self,
         relation: &RelationId,
@@ -215,7 +215,8 @@ pub trait HookTools {
     fn action_get(&self) -> HookToolResult<ActionParams>;
 
     /// Sets action results; dotted keys nest (`a.b=c`). Values are on argv (the tool
-    /// has no stdin form): never put secrets in results. `action-set <k>=<v> ...`.
+    /// has no stdin form): never put secrets in results. `action-set <k>=<v> ...`;
+    /// empty `results` runs nothing.
     fn action_set(&self, results: &BTreeMap<String, String>) -> HookToolResult<()>;
 
     /// Marks the running action failed (the process goes on): `action-fail -- <msg>`.
@@ -232,7 +233,7 @@ pub trait HookTools {
     fn state_get_all(&self) -> HookToolResult<BTreeMap<String, String>>;
 
     /// Sets charm state keys (at commit; an empty value stores an empty string). The
-    /// values go as JSON on stdin: `state-set --file -`.
+    /// values go as JSON on stdin: `state-set --file -`. Empty `values` runs nothing.
     fn state_set(&self, values: &BTreeMap<String, String>) -> HookToolResult<()>;
 
     /// Deletes a charm state key (absent keys are fine): `state-delete <key>`.

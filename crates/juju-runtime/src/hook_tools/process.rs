@@ -286,6 +286,10 @@ impl HookTools for ProcessHookTools {
         data: &Databag,
     ) -> HookToolResult<()> {
         const TOOL: &str = "relation-set";
+        if data.is_empty() {
+            // Nothing to merge: save a process.
+            return Ok(());
+        }
         let mut args: Vec<OsString> = relation_flag(relation).into();
         if scope == Scope::App {
             args.push("--app".into());
