@@ -41,6 +41,8 @@ enum Cmd {
         /// Unit, e.g. indico/0.
         unit: String,
     },
+    /// Remove every substrate pod and the substrate network (images stay).
+    Purge,
 }
 
 fn main() -> ExitCode {
@@ -105,6 +107,12 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Cmd::PodDown { unit } => {
             PodSpec::down(&engine, &UnitName::parse(&unit)?)?;
+        }
+        Cmd::Purge => {
+            let network = indico_substrate::engine::SubstrateNetwork::default();
+            for pod in indico_substrate::engine::remove_all(&engine, &network)? {
+                println!("removed {pod}");
+            }
         }
     }
     Ok(())

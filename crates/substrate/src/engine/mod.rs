@@ -25,6 +25,7 @@ pub use pebble_cli::PebbleCli;
 pub use pebble_socket::wait_for_pebble;
 pub use pod::{
     CHARM_CONTAINER, PodSpec, RunningPod, UnitName, WORKLOAD_CONTAINERS, WorkloadContainer,
+    remove_all, substrate_pods,
 };
 pub use podman::{Podman, PodmanOutput};
 pub use state_dir::{STATE_DIR_ENV, StateDir};

@@ -338,6 +338,45 @@ impl PodSpec {
     }
 }
 
+/// Names of every pod the substrate created (any unit), from their label.
+pub fn substrate_pods(engine: &Engine) -> Result<Vec<String>, EngineError> {
+    let filter = format!("label={UNIT_LABEL}");
+    let out = engine.podman().run([
+        "pod",
+        "ps",
+        "--filter",
+        filter.as_str(),
+        "--format",
+        "{{.Name}}",
+    ])?;
+    Ok(out
+        .stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Removes every substrate pod with its unit directory, then the substrate network.
+/// Images stay (rebuilding them costs minutes); remove them with `podman rmi` if needed.
+pub fn remove_all(engine: &Engine, network: &SubstrateNetwork) -> Result<Vec<String>, EngineError> {
+    let pods = substrate_pods(engine)?;
+    for pod in &pods {
+        engine
+            .podman()
+            .run(["pod", "rm", "--force", "--time", "10", pod.as_str()])?;
+        let unit_dir = engine.state().unit_dir(pod);
+        match std::fs::remove_dir_all(&unit_dir) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(EngineError::io("remove", unit_dir, source)),
+        }
+    }
+    network.remove(engine)?;
+    Ok(pods)
+}
+
 /// The subset of `podman pod inspect` this module reads.
 #[derive(Debug, Deserialize)]
 struct PodInspect {
