@@ -6,8 +6,10 @@
 //!   [`ProcessHookTools`] running them as Juju specifies;
 //! - [`logging::init_logging`]: `tracing` output forwarded to `juju-log`.
 //!
-//! With the `testing` feature, [`testing::FakeToolsDir`] provides recording fake hook
+//! With the `testing` feature, `testing::FakeToolsDir` provides recording fake hook
 //! tools for process-level tests.
+
+#![warn(missing_docs)]
 
 pub mod context;
 pub mod error;
