@@ -58,10 +58,7 @@ impl Client {
             .unix_socket(socket.as_path())
             .no_proxy()
             .build()
-            .map_err(|e| Error::CannotConnect {
-                socket: socket.clone(),
-                source: e.into(),
-            })?;
+            .map_err(|e| Error::protocol("building the HTTP client", e))?;
         Ok(Self {
             http,
             socket,

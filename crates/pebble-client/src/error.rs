@@ -12,7 +12,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub enum Error {
     /// The socket is missing, refuses connections, or the connection broke: Pebble is not
     /// (or no longer) reachable. Distinct from [`Error::Api`], where Pebble answered.
-    #[error("cannot connect to Pebble at {}: {source}", socket.display())]
+    #[error("cannot connect to Pebble at {}: {}", socket.display(), root_cause(source.as_ref()))]
     CannotConnect {
         /// The Unix socket path tried.
         socket: PathBuf,
@@ -111,6 +111,12 @@ impl Error {
     }
 }
 
+// Errors cross task boundaries and go into boxed errors: keep them Send + Sync.
+const _: fn() = || {
+    fn is_send_sync<T: Send + Sync + 'static>() {}
+    is_send_sync::<Error>();
+};
+
 /// A command that ran to completion with a non-zero exit code.
 ///
 /// The message names only the program (arguments may hold secrets) and the last line of stderr.
@@ -152,6 +158,16 @@ impl ExecError {
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
+}
+
+/// The innermost cause (for example `No such file or directory (os error 2)`), which says more
+/// than the transport's own wrapper message.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
 }
 
 const STDERR_TAIL_CHARS: usize = 200;

@@ -194,3 +194,76 @@ async fn an_invalid_layer_is_refused_and_leaves_the_plan_unchanged() {
     );
     assert!(client.plan().await.unwrap().services.is_empty());
 }
+
+#[tokio::test]
+async fn every_changed_field_is_noticed_against_the_real_plan() {
+    let daemon = Daemon::start();
+    let client = daemon.client();
+    let layer = Layer::from_yaml(FULL).unwrap();
+    client.add_layer("full", &layer, false).await.unwrap();
+    let plan = client.plan().await.unwrap();
+    assert!(plan.satisfies(&layer));
+
+    type Edit = fn(&mut Layer);
+    let edits: [(&str, Edit); 12] = [
+        ("command", |l| {
+            l.services.get_mut("web").unwrap().command = Some("/bin/sleep 999".into())
+        }),
+        ("startup", |l| {
+            l.services.get_mut("web").unwrap().startup = None
+        }),
+        ("after", |l| {
+            l.services.get_mut("web").unwrap().after.clear()
+        }),
+        ("environment", |l| {
+            l.services
+                .get_mut("web")
+                .unwrap()
+                .environment
+                .insert("A".into(), "2".into());
+        }),
+        ("user", |l| {
+            l.services.get_mut("web").unwrap().user = Some("nobody".into())
+        }),
+        ("backoff-factor", |l| {
+            l.services.get_mut("web").unwrap().backoff_factor = Some(2.5)
+        }),
+        ("kill-delay", |l| {
+            l.services.get_mut("web").unwrap().kill_delay = None
+        }),
+        ("check threshold", |l| {
+            l.checks.get_mut("up").unwrap().threshold = Some(4)
+        }),
+        ("check period", |l| {
+            l.checks.get_mut("up").unwrap().period = Some(GoDuration::from_secs(30))
+        }),
+        ("exec check env", |l| {
+            l.checks
+                .get_mut("cmd")
+                .unwrap()
+                .exec
+                .as_mut()
+                .unwrap()
+                .environment
+                .clear();
+        }),
+        ("log-target services", |l| {
+            l.log_targets.get_mut("loki").unwrap().services.pop();
+        }),
+        ("new service", |l| {
+            let extra = l.services["db"].clone();
+            l.services.insert("extra".into(), extra);
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut changed = layer.clone();
+        edit(&mut changed);
+        assert!(!plan.satisfies(&changed), "a changed {what} went unnoticed");
+    }
+    // Explicit Pebble defaults compare equal to unset ones, on what Pebble rendered.
+    let mut explicit = layer.clone();
+    let db = explicit.services.get_mut("db").unwrap();
+    db.backoff_limit = Some(GoDuration::from_secs(30));
+    db.on_failure = Some(pebble_client::ServiceAction::Restart);
+    assert!(plan.satisfies(&explicit));
+}

@@ -75,3 +75,16 @@ async fn error_envelope_becomes_a_typed_api_error() {
     let err = daemon.client().change("12345").await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
 }
+
+#[tokio::test]
+async fn cannot_connect_message_names_the_cause() {
+    let err = Client::new("/nonexistent/pebble.socket")
+        .unwrap()
+        .system_info()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot connect to Pebble at /nonexistent/pebble.socket: No such file or directory (os error 2)"
+    );
+}
