@@ -1,11 +1,16 @@
 //! The Indico charm: gathers Juju and Pebble state, plans the desired pod as a pure
 //! function, applies only the differences, and reports one status per hook.
 
+pub mod apply;
 pub mod celery;
+pub mod charm;
 pub mod config;
 pub mod containers;
+pub mod gather;
 pub mod interfaces;
 pub mod migrations;
+#[cfg(test)]
+mod pebble_daemon;
 pub mod plan;
 pub mod proxy;
 pub mod render;

@@ -44,10 +44,13 @@ pub enum SecretKeyState {
 }
 
 /// One workload container as this hook found it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerState {
     /// Whether its Pebble answered.
     pub reachable: bool,
+    /// Its current plan when reachable (read once per hook; apply compares against it, plan
+    /// ignores it).
+    pub current_plan: Option<pebble_client::Plan>,
 }
 
 /// Where the database schema stands.
@@ -62,7 +65,7 @@ pub struct MigrationState {
 }
 
 /// Everything the plan is computed from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct State {
     /// This unit.
     pub unit: UnitIdentity,

@@ -82,7 +82,15 @@ fn ready_state() -> State {
         },
         containers: ContainerName::ALL
             .into_iter()
-            .map(|c| (c, ContainerState { reachable: true }))
+            .map(|c| {
+                (
+                    c,
+                    ContainerState {
+                        reachable: true,
+                        current_plan: None,
+                    },
+                )
+            })
             .collect(),
     }
 }
@@ -285,7 +293,10 @@ fn an_unreachable_container_waits_for_pebble_and_is_skipped() {
     let mut state = ready_state();
     state.containers.insert(
         ContainerName::IndicoCelery,
-        ContainerState { reachable: false },
+        ContainerState {
+            reachable: false,
+            current_plan: None,
+        },
     );
     let pod = plan(&state).unwrap();
     assert_eq!(pod.status, Status::Waiting("Waiting for pebble".into()));

@@ -1,0 +1,191 @@
+//! The reconcile for one dispatch: gather -> (leader duties Juju requires: the secret key, the
+//! migrations) -> plan -> apply -> one status. Nothing is deferred: a missing dependency is a
+//! status, and the next hook converges.
+
+use std::collections::BTreeMap;
+
+use juju_runtime::{Databag, Event, HookToolError, HookTools, JujuContext, Scope, Status};
+use pebble_client::Pebble;
+use thiserror::Error;
+
+use crate::apply::{self, ApplyError, ApplyReport};
+use crate::containers::ContainerName;
+use crate::gather::{self, GatherError};
+use crate::interfaces::peers::MIGRATED_VERSION_KEY;
+use crate::migrations::{self, MigrationDecision, MigrationError};
+use crate::plan::{self, PlanError};
+use crate::secret_key::{self, SecretKeyError};
+use crate::state::{SecretKeyState, State};
+use crate::status;
+
+/// The maintenance message while migrations run.
+pub const MIGRATING_MESSAGE: &str = "Running database migrations";
+
+/// A dispatch failed in a way a status cannot express: the hook exits non-zero and Juju
+/// retries it.
+#[derive(Debug, Error)]
+pub enum CharmError {
+    /// Gathering the state failed.
+    #[error(transparent)]
+    Gather(#[from] GatherError),
+    /// Creating the secret key failed.
+    #[error(transparent)]
+    SecretKey(#[from] SecretKeyError),
+    /// A database migration failed.
+    #[error(transparent)]
+    Migration(MigrationError),
+    /// A template did not render.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Applying the plan failed.
+    #[error(transparent)]
+    Apply(ApplyError),
+    /// A hook tool failed.
+    #[error(transparent)]
+    HookTool(#[from] HookToolError),
+}
+
+/// What one dispatch did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The status reported (`None` when the event needs no reconcile, e.g. `remove`).
+    pub status: Option<Status>,
+    /// What apply changed.
+    pub applied: ApplyReport,
+}
+
+/// Events that end the unit's life or that this charm does not handle: no reconcile.
+fn skips_reconcile(event: &Event) -> bool {
+    matches!(event, Event::Stop | Event::Remove | Event::Unknown(_))
+}
+
+/// Runs the reconcile for the event in `context`.
+pub async fn run<H: HookTools, P: Pebble>(
+    context: &JujuContext,
+    tools: &H,
+    pebbles: &BTreeMap<ContainerName, P>,
+) -> Result<Outcome, CharmError> {
+    if let Event::Action(action) = &context.event {
+        // The actions are issue #5; until then fail them clearly instead of doing nothing.
+        tools.action_fail(&format!("action {} is not implemented yet", action.name))?;
+        return Ok(Outcome {
+            status: None,
+            applied: ApplyReport::default(),
+        });
+    }
+    if skips_reconcile(&context.event) {
+        tracing::debug!("{}: nothing to reconcile", context.event.name());
+        return Ok(Outcome {
+            status: None,
+            applied: ApplyReport::default(),
+        });
+    }
+
+    let mut state = gather::gather(context, tools, pebbles).await?;
+    ensure_secret_key(context, tools, &mut state)?;
+    migrate_if_needed(tools, pebbles, &mut state).await?;
+
+    let desired = plan::plan(&state)?;
+    let applied = match apply::apply(&desired, &state, tools, pebbles).await {
+        Ok(report) => report,
+        Err(e) if e.is_unreachable() => {
+            tracing::info!("{e}");
+            return report(
+                tools,
+                Status::Waiting("Waiting for pebble".into()),
+                None,
+                ApplyReport::default(),
+            );
+        }
+        Err(e) => return Err(CharmError::Apply(e)),
+    };
+    let final_status = if desired.status == Status::Active {
+        match apply::health(&desired, pebbles).await {
+            Ok(health) => status::after_apply(desired.status.clone(), &health),
+            Err(e) if e.is_unreachable() => Status::Waiting("Waiting for pebble".into()),
+            Err(e) => return Err(CharmError::Apply(e)),
+        }
+    } else {
+        desired.status.clone()
+    };
+    report(
+        tools,
+        final_status,
+        desired.workload_version.as_deref(),
+        applied,
+    )
+}
+
+fn report<H: HookTools>(
+    tools: &H,
+    status: Status,
+    version: Option<&str>,
+    applied: ApplyReport,
+) -> Result<Outcome, CharmError> {
+    tools.status_set(Scope::Unit, &status)?;
+    if let Some(version) = version {
+        tools.application_version_set(version)?;
+    }
+    Ok(Outcome {
+        status: Some(status),
+        applied,
+    })
+}
+
+/// The leader creates the secret key in any hook where it is still missing (usually
+/// leader-elected, the first hook after the peer relation exists).
+fn ensure_secret_key<H: HookTools>(
+    context: &JujuContext,
+    tools: &H,
+    state: &mut State,
+) -> Result<(), CharmError> {
+    if !state.leader || state.secret_key != SecretKeyState::Missing {
+        return Ok(());
+    }
+    let Some(peers) = state.peers() else {
+        return Ok(());
+    };
+    let has_secrets = secret_key::juju_has_secrets(&context.juju_version);
+    let key = secret_key::create(tools, peers, has_secrets)?;
+    state.secret_key = SecretKeyState::Available(key);
+    Ok(())
+}
+
+/// The leader migrates the schema when its image's version differs from the marker, then
+/// records the marker so that every unit starts Indico.
+async fn migrate_if_needed<H: HookTools, P: Pebble>(
+    tools: &H,
+    pebbles: &BTreeMap<ContainerName, P>,
+    state: &mut State,
+) -> Result<(), CharmError> {
+    let environment = plan::indico_environment(state);
+    let MigrationDecision::Run { version } = migrations::decide(state, environment.is_some())
+    else {
+        return Ok(());
+    };
+    let (Some(environment), Some(pebble), Some(peers)) = (
+        environment,
+        pebbles.get(&ContainerName::Indico),
+        state.peers(),
+    ) else {
+        return Ok(());
+    };
+    if !state.reachable(ContainerName::Indico) {
+        return Ok(());
+    }
+    tools.status_set(Scope::Unit, &Status::Maintenance(MIGRATING_MESSAGE.into()))?;
+    tracing::info!("migrating the database schema to Indico {version}");
+    match migrations::run(pebble, environment.variables()).await {
+        Ok(()) => {
+            let marker = Databag::from([(MIGRATED_VERSION_KEY.to_owned(), version.clone())]);
+            tools.relation_set(&peers.relation_id, Scope::App, &marker)?;
+            state.migration.migrated_version = Some(version);
+            Ok(())
+        }
+        Err(MigrationError::MissingExtensions) => {
+            state.migration.blocked = Some(migrations::MISSING_EXTENSIONS_MESSAGE.into());
+            Ok(())
+        }
+        Err(e) => Err(CharmError::Migration(e)),
+    }
+}

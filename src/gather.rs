@@ -1,0 +1,262 @@
+//! Gather: one pass over the hook tools and the containers' Pebbles that builds the [`State`].
+//! Few calls by design: one `config-get`, one `is-leader`, per relation one id lookup, one
+//! unit list and one `relation-get` per bag; per container one plan read (which doubles as the
+//! reachability probe) and one file read for the image's Indico version.
+
+use std::collections::BTreeMap;
+
+use juju_runtime::{
+    Bag, Event, HookToolError, HookTools, JujuContext, RelationEventKind, SecretGetOptions,
+    SecretRef,
+};
+use pebble_client::{Error as PebbleError, Pebble};
+use thiserror::Error;
+
+use crate::config::CharmConfig;
+use crate::containers::ContainerName;
+use crate::interfaces::database::{self, Credentials, DatabaseConnection};
+use crate::interfaces::peers;
+use crate::interfaces::redis;
+use crate::interfaces::{Availability, RelationSnapshot};
+use crate::proxy::ProxySettings;
+use crate::secret_key::{self, SecretKeyError};
+use crate::state::{
+    ContainerState, DatabaseRelation, MigrationState, SecretKeyState, State, UnitIdentity,
+};
+
+/// Where the indico image records its Indico version.
+pub const VERSION_FILE: &str = "/srv/indico/version";
+
+/// Gathering failed for a reason a status cannot express (Juju retries the hook).
+#[derive(Debug, Error)]
+pub enum GatherError {
+    /// A hook tool failed.
+    #[error(transparent)]
+    HookTool(#[from] HookToolError),
+    /// The secret key could not be read.
+    #[error(transparent)]
+    SecretKey(#[from] SecretKeyError),
+    /// A reachable Pebble refused a read.
+    #[error("container {container}: {source}")]
+    Pebble {
+        /// The container.
+        container: ContainerName,
+        /// What Pebble said.
+        #[source]
+        source: PebbleError,
+    },
+}
+
+/// Reads one relation on `endpoint` (the charm's endpoints all have `limit: 1` or are the peer
+/// relation, so the first id is the one). `read_local_app`: also read this app's own bag.
+fn snapshot(
+    tools: &impl HookTools,
+    endpoint: &str,
+    read_units: bool,
+    read_local_app: Option<&str>,
+) -> Result<Option<RelationSnapshot>, HookToolError> {
+    let Some(id) = tools.relation_ids(endpoint)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let mut relation = RelationSnapshot::new(id.clone());
+    if read_units {
+        for unit in tools.relation_list(&id)? {
+            let bag = tools.relation_get(&id, &Bag::Unit(unit.clone()))?;
+            relation.units.insert(unit, bag);
+        }
+    }
+    // The remote app name: from a unit name when there is one, else one more tool call.
+    let remote_app = match relation.units.keys().next() {
+        Some(unit) => unit.split('/').next().map(str::to_owned),
+        None => tools.relation_remote_app(&id)?,
+    };
+    if let Some(app) = &remote_app {
+        relation.app_data = tools.relation_get(&id, &Bag::App(app.clone()))?;
+    }
+    relation.remote_app = remote_app;
+    if let Some(own_app) = read_local_app {
+        relation.local_app_data = tools.relation_get(&id, &Bag::App(own_app.to_owned()))?;
+    }
+    Ok(Some(relation))
+}
+
+/// The peer relation: the other units (whose bags this charm does not use) and the shared app
+/// bag, which every unit may read.
+fn peer_snapshot(
+    tools: &impl HookTools,
+    app: &str,
+) -> Result<Option<RelationSnapshot>, HookToolError> {
+    let Some(id) = tools.relation_ids(peers::ENDPOINT)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let mut relation = RelationSnapshot::new(id.clone());
+    for unit in tools.relation_list(&id)? {
+        relation.units.insert(unit, Default::default());
+    }
+    relation.app_data = tools.relation_get(&id, &Bag::App(app.to_owned()))?;
+    relation.remote_app = Some(app.to_owned());
+    Ok(Some(relation))
+}
+
+/// Resolves the database credentials; an unreadable credentials secret (not granted yet)
+/// means the provider has not fully answered.
+fn database_connection(
+    tools: &impl HookTools,
+    relation: Option<&RelationSnapshot>,
+) -> Result<Result<Availability<DatabaseConnection>, database::DatabaseError>, HookToolError> {
+    let offer = match database::parse(relation) {
+        Ok(Availability::Ready(offer)) => offer,
+        Ok(Availability::NotRelated) => return Ok(Ok(Availability::NotRelated)),
+        Ok(Availability::Pending) => return Ok(Ok(Availability::Pending)),
+        Err(e) => return Ok(Err(e)),
+    };
+    let (username, password) = match &offer.credentials {
+        Credentials::Inline { username, password } => (username.clone(), password.clone()),
+        Credentials::InSecret(uri) => {
+            let content = match tools
+                .secret_get(&SecretRef::Uri(uri.clone()), SecretGetOptions::default())
+            {
+                Ok(content) => content,
+                Err(
+                    HookToolError::SecretNotFound { .. } | HookToolError::PermissionDenied { .. },
+                ) => return Ok(Ok(Availability::Pending)),
+                Err(e) => return Err(e),
+            };
+            match database::credentials_from_secret(&content.into_map()) {
+                Ok(credentials) => credentials,
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    };
+    Ok(Ok(Availability::Ready(DatabaseConnection::new(
+        &offer, username, password,
+    ))))
+}
+
+/// The departing unit of an `indico-peers-relation-departed` hook.
+fn departing_peer(event: &Event) -> Option<String> {
+    match event {
+        Event::Relation(e)
+            if e.kind == RelationEventKind::Departed && e.relation.endpoint == peers::ENDPOINT =>
+        {
+            e.departing_unit.as_ref().map(ToString::to_string)
+        }
+        _ => None,
+    }
+}
+
+/// Builds the [`State`] for this hook.
+pub async fn gather<H: HookTools, P: Pebble>(
+    context: &JujuContext,
+    tools: &H,
+    pebbles: &BTreeMap<ContainerName, P>,
+) -> Result<State, GatherError> {
+    let unit = UnitIdentity {
+        app: context.app.clone(),
+        unit: context.unit.to_string(),
+        model: context.model_name.clone(),
+    };
+    let config_values: serde_json::Map<String, serde_json::Value> =
+        tools.config_get()?.into_iter().collect();
+    let config = CharmConfig::parse(&config_values, &unit.app);
+    let raw_proxy = &context.proxy;
+    let proxy = ProxySettings::from_env(|name| match name {
+        crate::proxy::HTTP_PROXY_VAR => raw_proxy.http.clone(),
+        crate::proxy::HTTPS_PROXY_VAR => raw_proxy.https.clone(),
+        crate::proxy::NO_PROXY_VAR => raw_proxy.no_proxy.clone(),
+        _ => None,
+    });
+    let leader = tools.is_leader()?;
+
+    let database_snapshot = snapshot(
+        tools,
+        database::ENDPOINT,
+        false,
+        leader.then_some(unit.app.as_str()),
+    )?;
+    let database_relation = database_snapshot.as_ref().map(|r| DatabaseRelation {
+        id: r.id.clone(),
+        local_app_data: r.local_app_data.clone(),
+    });
+    let database = database_connection(tools, database_snapshot.as_ref())?;
+    let broker = snapshot(tools, redis::BROKER_ENDPOINT, true, None)?;
+    let cache = snapshot(tools, redis::CACHE_ENDPOINT, true, None)?;
+    let peer_relation = peer_snapshot(tools, &unit.app)?;
+    let peers = peers::parse(peer_relation.as_ref());
+    let secret_key = match peers.as_ref().ok().and_then(Option::as_ref) {
+        Some(p) => secret_key::read(tools, &p.app)?,
+        None => SecretKeyState::Missing,
+    };
+    let migrated_version = peers
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .and_then(|p| p.app.migrated_version.clone());
+
+    let mut containers = BTreeMap::new();
+    let mut image_version = None;
+    for name in ContainerName::ALL {
+        let state = match pebbles.get(&name) {
+            Some(pebble) => match pebble.plan().await {
+                Ok(plan) => ContainerState {
+                    reachable: true,
+                    current_plan: Some(plan),
+                },
+                Err(PebbleError::CannotConnect { .. }) => ContainerState::default(),
+                Err(source) => {
+                    return Err(GatherError::Pebble {
+                        container: name,
+                        source,
+                    });
+                }
+            },
+            None => ContainerState::default(),
+        };
+        if name == ContainerName::Indico && state.reachable {
+            if let Some(pebble) = pebbles.get(&name) {
+                image_version = read_version(pebble).await;
+            }
+        }
+        containers.insert(name, state);
+    }
+
+    Ok(State {
+        unit,
+        leader,
+        config,
+        proxy,
+        database_relation,
+        database,
+        redis_broker: redis::parse(redis::BROKER_ENDPOINT, broker.as_ref()),
+        redis_cache: redis::parse(redis::CACHE_ENDPOINT, cache.as_ref()),
+        peers,
+        departing_unit: departing_peer(&context.event),
+        secret_key,
+        migration: MigrationState {
+            migrated_version,
+            image_version,
+            blocked: None,
+        },
+        containers,
+    })
+}
+
+/// The image's Indico version; `None` when the file is missing, unreadable or not one line of
+/// version characters (then migrations wait and the version is not reported).
+async fn read_version(pebble: &impl Pebble) -> Option<String> {
+    let bytes = match pebble.pull(VERSION_FILE).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::warn!("cannot read {VERSION_FILE} in the indico container: {e}");
+            return None;
+        }
+    };
+    let text = String::from_utf8(bytes).ok()?;
+    let version = text.trim();
+    let plausible = !version.is_empty()
+        && version.len() <= 64
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    plausible.then(|| version.to_owned())
+}
