@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod context;
+mod env_vars;
 pub mod error;
 pub mod event;
 pub mod hook_tools;

@@ -700,3 +700,85 @@ fn errors_say_which_variable_and_why() {
         "environment variable JUJU_UNIT_NAME is not set"
     );
 }
+
+/// One recorded environment per hook kind.
+fn one_env_per_hook_kind() -> Vec<BTreeMap<String, String>> {
+    let mut envs: Vec<_> = [
+        "install",
+        "start",
+        "stop",
+        "remove",
+        "upgrade-charm",
+        "config-changed",
+        "update-status",
+        "leader-elected",
+        "leader-settings-changed",
+        "some-future-hook",
+    ]
+    .iter()
+    .map(|h| recorded_env(&format!("hooks/{h}")))
+    .collect();
+    envs.extend([
+        relation_env("created", ""),
+        relation_env("joined", "postgresql-k8s/0"),
+        relation_env("changed", "postgresql-k8s/0"),
+        relation_env("changed", ""),
+        departed_env(),
+        relation_env("broken", ""),
+        workload_env("indico", "pebble-ready"),
+        notice_env(),
+        check_env("pebble-check-failed"),
+        check_env("pebble-check-recovered"),
+        secret_env("secret-changed", None),
+        secret_env("secret-rotate", None),
+        secret_env("secret-expired", Some("3")),
+        secret_env("secret-remove", Some("2")),
+        with(
+            recorded_env("hooks/archive-storage-attached"),
+            &[
+                ("JUJU_STORAGE_ID", "archive/0"),
+                ("JUJU_STORAGE_LOCATION", "/srv/indico/archive"),
+            ],
+        ),
+        action_env(),
+    ]);
+    envs
+}
+
+#[test]
+fn env_vars_reproduce_what_juju_set() {
+    for recorded in one_env_per_hook_kind() {
+        let ctx = parse(recorded.clone()).unwrap();
+        let rendered = ctx.env_vars();
+        for (var, value) in &rendered {
+            assert_eq!(
+                recorded.get(*var),
+                Some(value),
+                "{var} for {}",
+                ctx.event.name()
+            );
+        }
+        // Every JUJU_ variable the parser reads is rendered back (agent ones aside).
+        for var in recorded.keys().filter(|k| {
+            k.starts_with("JUJU_")
+                && ![
+                    "JUJU_CONTEXT_ID",
+                    "JUJU_AGENT_SOCKET_ADDRESS",
+                    "JUJU_AGENT_SOCKET_NETWORK",
+                    "JUJU_API_ADDRESSES",
+                    "JUJU_SLA",
+                    "JUJU_MACHINE_ID",
+                    "JUJU_PRINCIPAL_UNIT",
+                    "JUJU_AVAILABILITY_ZONE",
+                ]
+                .contains(&k.as_str())
+        }) {
+            assert!(
+                rendered.iter().any(|(v, _)| v == var),
+                "{var} not rendered for {}",
+                ctx.event.name()
+            );
+        }
+        assert_eq!(JujuContext::from_vars(ctx.env_vars()).unwrap(), ctx);
+    }
+}
