@@ -109,9 +109,8 @@ impl Client {
             let slice = remaining.min(WAIT_SLICE).max(Duration::from_millis(1));
             let request = self
                 .request(Method::GET, &path)
-                .query(&[("timeout", GoDuration::from(slice).to_string())])
-                .timeout(slice + WAIT_GRACE);
-            let response = self.send(&what, request).await?;
+                .query(&[("timeout", GoDuration::from(slice).to_string())]);
+            let response = self.send_within(&what, request, slice + WAIT_GRACE).await?;
             if response.status() == StatusCode::GATEWAY_TIMEOUT {
                 continue;
             }

@@ -100,6 +100,11 @@ impl Client {
         &self.socket
     }
 
+    /// The deadline of one ordinary request.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
     /// The deadline for service actions' changes.
     pub(crate) fn change_timeout(&self) -> Duration {
         self.change_timeout
@@ -107,29 +112,39 @@ impl Client {
 
     /// Starts a request to `path` (which begins with `/v1/`).
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http
-            .request(method, format!("{BASE_URL}{path}"))
-            .timeout(self.request_timeout)
+        self.http.request(method, format!("{BASE_URL}{path}"))
     }
 
-    /// Sends a request, mapping transport failures to [`Error::CannotConnect`] / [`Error::Timeout`].
+    /// Sends a request with the client's request timeout.
     pub(crate) async fn send(
         &self,
         what: &str,
         request: RequestBuilder,
     ) -> Result<Response, Error> {
-        tracing::debug!(request = what, "pebble request");
-        request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(what, e))
+        self.send_within(what, request, self.request_timeout).await
     }
 
-    pub(crate) fn transport_error(&self, what: &str, error: reqwest::Error) -> Error {
+    /// Sends a request that may take up to `timeout` (waits, long polls), mapping transport
+    /// failures to [`Error::CannotConnect`] / [`Error::Timeout`].
+    pub(crate) async fn send_within(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Response, Error> {
+        tracing::debug!(request = what, "pebble request");
+        request
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(what, e, timeout))
+    }
+
+    fn transport_error(&self, what: &str, error: reqwest::Error, timeout: Duration) -> Error {
         if error.is_timeout() {
             Error::Timeout {
                 what: format!("Pebble to answer {what}"),
-                after: self.request_timeout,
+                after: timeout,
             }
         } else if error.is_connect() || error.is_request() {
             Error::CannotConnect {
@@ -152,7 +167,7 @@ impl Client {
         let body = response
             .bytes()
             .await
-            .map_err(|e| self.transport_error(what, e))?;
+            .map_err(|e| self.transport_error(what, e, self.request_timeout))?;
         let (change, result) = parse_envelope(what, status.as_u16(), &body)?;
         Ok((status, change, result))
     }
@@ -163,7 +178,17 @@ impl Client {
         what: &str,
         request: RequestBuilder,
     ) -> Result<T, Error> {
-        let response = self.send(what, request).await?;
+        self.call_within(what, request, self.request_timeout).await
+    }
+
+    /// [`Client::call`] for a request that may take up to `timeout`.
+    pub(crate) async fn call_within<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+        timeout: Duration,
+    ) -> Result<T, Error> {
+        let response = self.send_within(what, request, timeout).await?;
         let (_, _, result) = self.read_envelope(what, response).await?;
         decode(what, result)
     }

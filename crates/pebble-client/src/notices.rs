@@ -109,12 +109,12 @@ impl Client {
         if query.all_users {
             request = request.query(&[("users", "all")]);
         }
+        let mut within = self.request_timeout();
         if let Some(timeout) = query.timeout {
-            request = request
-                .query(&[("timeout", GoDuration::from(timeout).to_string())])
-                .timeout(timeout + LONG_POLL_GRACE);
+            request = request.query(&[("timeout", GoDuration::from(timeout).to_string())]);
+            within = timeout + LONG_POLL_GRACE;
         }
-        let notices: Option<Vec<Notice>> = self.call(what, request).await?;
+        let notices: Option<Vec<Notice>> = self.call_within(what, request, within).await?;
         Ok(notices.unwrap_or_default())
     }
 
