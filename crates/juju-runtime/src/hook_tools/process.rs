@@ -438,6 +438,8 @@ impl HookTools for ProcessHookTools {
         if values.is_empty() {
             return Ok(());
         }
+        // state-set's --file is a juju/cmd FileVar with SetStdin, so `-` is stdin
+        // (worker/uniter/runner/jujuc/state-set.go); relation-set's is the same.
         let stdin = encode_map(TOOL, values)?;
         self.run(TOOL, &argv(["--file", "-"]), Some(&stdin))
             .map(drop)
