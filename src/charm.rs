@@ -189,3 +189,6 @@ async fn migrate_if_needed<H: HookTools, P: Pebble>(
         Err(e) => Err(CharmError::Migration(e)),
     }
 }
+
+#[cfg(test)]
+mod tests;

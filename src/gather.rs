@@ -47,13 +47,12 @@ pub enum GatherError {
     },
 }
 
-/// Reads one relation on `endpoint` (the charm's endpoints all have `limit: 1` or are the peer
-/// relation, so the first id is the one). `read_local_app`: also read this app's own bag.
+/// Reads one relation on `endpoint` (the charm's endpoints all have `limit: 1`, so the first id
+/// is the one): the remote app's bag, and with `read_units` every remote unit's bag.
 fn snapshot(
     tools: &impl HookTools,
     endpoint: &str,
     read_units: bool,
-    read_local_app: Option<&str>,
 ) -> Result<Option<RelationSnapshot>, HookToolError> {
     let Some(id) = tools.relation_ids(endpoint)?.into_iter().next() else {
         return Ok(None);
@@ -74,9 +73,6 @@ fn snapshot(
         relation.app_data = tools.relation_get(&id, &Bag::App(app.clone()))?;
     }
     relation.remote_app = remote_app;
-    if let Some(own_app) = read_local_app {
-        relation.local_app_data = tools.relation_get(&id, &Bag::App(own_app.to_owned()))?;
-    }
     Ok(Some(relation))
 }
 
@@ -133,6 +129,21 @@ fn database_connection(
     ))))
 }
 
+/// Whether this hook must write the database request (see [`DatabaseRelation::write_request`]).
+fn requests_database(event: &Event) -> bool {
+    match event {
+        Event::LeaderElected => true,
+        Event::Relation(e) => {
+            e.relation.endpoint == database::ENDPOINT
+                && matches!(
+                    e.kind,
+                    RelationEventKind::Created | RelationEventKind::Joined
+                )
+        }
+        _ => false,
+    }
+}
+
 /// The departing unit of an `indico-peers-relation-departed` hook.
 fn departing_peer(event: &Event) -> Option<String> {
     match event {
@@ -168,19 +179,14 @@ pub async fn gather<H: HookTools, P: Pebble>(
     });
     let leader = tools.is_leader()?;
 
-    let database_snapshot = snapshot(
-        tools,
-        database::ENDPOINT,
-        false,
-        leader.then_some(unit.app.as_str()),
-    )?;
+    let database_snapshot = snapshot(tools, database::ENDPOINT, false)?;
     let database_relation = database_snapshot.as_ref().map(|r| DatabaseRelation {
         id: r.id.clone(),
-        local_app_data: r.local_app_data.clone(),
+        write_request: requests_database(&context.event),
     });
     let database = database_connection(tools, database_snapshot.as_ref())?;
-    let broker = snapshot(tools, redis::BROKER_ENDPOINT, true, None)?;
-    let cache = snapshot(tools, redis::CACHE_ENDPOINT, true, None)?;
+    let broker = snapshot(tools, redis::BROKER_ENDPOINT, true)?;
+    let cache = snapshot(tools, redis::CACHE_ENDPOINT, true)?;
     let peer_relation = peer_snapshot(tools, &unit.app)?;
     let peers = peers::parse(peer_relation.as_ref());
     let secret_key = match peers.as_ref().ok().and_then(Option::as_ref) {

@@ -8,6 +8,8 @@ pub mod config;
 pub mod containers;
 pub mod gather;
 pub mod interfaces;
+#[cfg(test)]
+mod memory_tools;
 pub mod migrations;
 #[cfg(test)]
 mod pebble_daemon;

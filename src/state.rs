@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use crate::config::{CharmConfig, ConfigError};
 use crate::containers::ContainerName;
+use crate::interfaces::Availability;
 use crate::interfaces::database::{DatabaseConnection, DatabaseError};
 use crate::interfaces::peers::{PeerError, Peers};
 use crate::interfaces::redis::{RedisEndpoint, RedisError};
-use crate::interfaces::{Availability, Databag};
 use crate::proxy::{ProxyError, ProxySettings};
 use crate::sensitive::Sensitive;
 use juju_runtime::RelationId;
@@ -30,8 +30,10 @@ pub struct UnitIdentity {
 pub struct DatabaseRelation {
     /// The relation id.
     pub id: RelationId,
-    /// This application's bag as it is now (leader only; empty otherwise).
-    pub local_app_data: Databag,
+    /// Whether this hook is one where the request must be written: `database-relation-created`
+    /// or `-joined`, or `leader-elected` (in case no unit led when the relation was created).
+    /// Other hooks do not re-read this application's bag to compare, which saves a tool call.
+    pub write_request: bool,
 }
 
 /// The application's secret key, as this hook found it.

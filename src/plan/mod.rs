@@ -114,14 +114,11 @@ fn relation_writes(state: &State) -> Vec<RelationWrite> {
         return Vec::new();
     }
     let mut writes = Vec::new();
-    if let Some(relation) = &state.database_relation {
-        let data = changed_keys(&relation.local_app_data, &database::request());
-        if !data.is_empty() {
-            writes.push(RelationWrite {
-                relation: relation.id.clone(),
-                data,
-            });
-        }
+    if let Some(relation) = state.database_relation.as_ref().filter(|r| r.write_request) {
+        writes.push(RelationWrite {
+            relation: relation.id.clone(),
+            data: database::request(),
+        });
     }
     if let (Some(peers), Some(beat)) = (state.peers(), beat_unit(state)) {
         let wanted = Databag::from([(CELERY_UNIT_KEY.to_owned(), beat)]);

@@ -43,7 +43,7 @@ fn ready_state() -> State {
         proxy: Ok(ProxySettings::default()),
         database_relation: Some(DatabaseRelation {
             id: RelationId::new("database", 3),
-            local_app_data: database::request(),
+            write_request: false,
         }),
         database: Ok(Availability::Ready(DatabaseConnection {
             host: "postgresql-k8s-primary".into(),
@@ -336,11 +336,11 @@ fn a_failed_extension_check_blocks() {
 }
 
 #[test]
-fn the_leader_requests_the_database_once() {
+fn the_leader_requests_the_database_in_the_hooks_that_need_it() {
     let mut state = ready_state();
     state.database_relation = Some(DatabaseRelation {
         id: RelationId::new("database", 3),
-        local_app_data: Databag::new(),
+        write_request: true,
     });
     let pod = plan(&state).unwrap();
     assert_eq!(
@@ -350,7 +350,7 @@ fn the_leader_requests_the_database_once() {
             data: database::request(),
         }]
     );
-    // Once written, nothing more (ready_state's bag already holds the request).
+    // Other hooks do not write it again.
     assert!(plan(&ready_state()).unwrap().relation_writes.is_empty());
 }
 
