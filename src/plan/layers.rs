@@ -8,7 +8,7 @@ use pebble_client::{
     TcpCheck,
 };
 
-use super::files::{STATUS_PORT, UWSGI_INI_PATH, VENV, WEB_PORT};
+use super::files::{NGINX_CONF_PATH, STATUS_PORT, UWSGI_INI_PATH, VENV, WEB_PORT};
 
 /// The label every layer of this charm is added under.
 pub const LABEL: &str = "indico";
@@ -124,7 +124,7 @@ pub fn nginx(files_hash: &str) -> Layer {
     let environment = BTreeMap::from([(CONFIG_HASH_VAR.to_owned(), files_hash.to_owned())]);
     let service = service(
         "nginx in front of Indico",
-        "/usr/sbin/nginx -g 'daemon off;'".to_owned(),
+        format!("/usr/sbin/nginx -c {NGINX_CONF_PATH} -g 'daemon off;'"),
         environment,
     );
     let alive = Check {
@@ -141,12 +141,14 @@ pub fn nginx(files_hash: &str) -> Layer {
     )
 }
 
-/// `exporter`: nginx-prometheus-exporter scraping the pod-local stub_status.
+/// `exporter`: nginx-prometheus-exporter scraping the pod-local stub_status (nginx serves it on
+/// 127.0.0.1 only, so the address is explicit: `localhost` may resolve to `::1`). The binary is
+/// looked up in PATH under the upstream image's name, `nginx-prometheus-exporter`.
 pub fn exporter() -> Layer {
     let service = service(
         "nginx Prometheus exporter",
         format!(
-            "nginx-prometheus-exporter -nginx.scrape-uri=http://localhost:{STATUS_PORT}/stub_status -web.listen-address=:{EXPORTER_PORT}"
+            "nginx-prometheus-exporter -nginx.scrape-uri=http://127.0.0.1:{STATUS_PORT}/stub_status -web.listen-address=:{EXPORTER_PORT}"
         ),
         BTreeMap::new(),
     );

@@ -554,3 +554,32 @@ fn rendered_nginx_conf_is_accepted_by_real_nginx() {
         );
     }
 }
+
+/// Every planned layer is accepted by a real Pebble (which rejects unknown fields and invalid
+/// checks), and the plan Pebble then reports satisfies it: the basis of the no-op hook.
+#[tokio::test(flavor = "current_thread")]
+async fn real_pebble_accepts_every_layer_and_reports_a_satisfying_plan() {
+    for (name, state) in states() {
+        let daemon = crate::pebble_daemon::PebbleDaemon::start();
+        let client = pebble_client::Client::new(daemon.socket()).unwrap();
+        let pod = plan(&state).unwrap();
+        for (container, desired) in &pod.containers {
+            client
+                .add_layer(layers::LABEL, &desired.layer, true)
+                .await
+                .unwrap_or_else(|e| panic!("{name}/{container}: {e}"));
+        }
+        let current = client.plan().await.unwrap();
+        for (container, desired) in &pod.containers {
+            assert!(current.satisfies(&desired.layer), "{name}/{container}");
+        }
+        // Adding the same layers again changes nothing Pebble reports.
+        for desired in pod.containers.values() {
+            client
+                .add_layer(layers::LABEL, &desired.layer, true)
+                .await
+                .unwrap();
+        }
+        assert_eq!(client.plan().await.unwrap(), current, "{name}");
+    }
+}
