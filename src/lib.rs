@@ -14,6 +14,8 @@ pub mod migrations;
 #[cfg(test)]
 mod pebble_daemon;
 pub mod plan;
+#[cfg(test)]
+mod postgres_cluster;
 pub mod proxy;
 pub mod render;
 pub mod secret_key;

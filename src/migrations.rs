@@ -122,3 +122,6 @@ pub async fn run(
         Err(other) => Err(MigrationError::Pebble(other)),
     }
 }
+
+#[cfg(test)]
+mod tests;
