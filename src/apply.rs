@@ -85,7 +85,16 @@ async fn apply_container(
         .add_layer(layers::LABEL, &desired.layer, true)
         .await?;
     report.layer_adds += 1;
-    pebble.replan().await?;
+    match pebble.replan().await {
+        Ok(()) => {}
+        // A service that exits at once fails the replan change; Pebble keeps restarting it
+        // (on-failure: restart) and the health check turns it into a Waiting status. Failing
+        // the hook would only put the unit in error for what Pebble is already handling.
+        Err(PebbleError::ChangeFailed { err, .. }) => {
+            tracing::warn!("container {name}: replan did not start every service: {err}");
+        }
+        Err(e) => return Err(e),
+    }
     report.replans += 1;
     report.changed_containers.push(name);
     tracing::info!("container {name}: configuration applied and replanned");

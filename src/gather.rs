@@ -109,9 +109,13 @@ fn database_connection(
     let (username, password) = match &offer.credentials {
         Credentials::Inline { username, password } => (username.clone(), password.clone()),
         Credentials::InSecret(uri) => {
-            let content = match tools
-                .secret_get(&SecretRef::Uri(uri.clone()), SecretGetOptions::default())
-            {
+            // Always the latest revision: the provider rotates credentials by adding revisions,
+            // and old ones stop working.
+            let latest = SecretGetOptions {
+                refresh: true,
+                ..SecretGetOptions::default()
+            };
+            let content = match tools.secret_get(&SecretRef::Uri(uri.clone()), latest) {
                 Ok(content) => content,
                 Err(
                     HookToolError::SecretNotFound { .. } | HookToolError::PermissionDenied { .. },

@@ -175,3 +175,21 @@ async fn health_reports_services_that_do_not_run() {
     let found = health(&pod, &pebbles).await.unwrap();
     assert_eq!(found.not_running, ["independent", "never-added"]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_service_that_dies_at_once_is_a_health_problem_not_a_failed_hook() {
+    let daemon = PebbleDaemon::start();
+    let pebbles = BTreeMap::from([(CONTAINER, Client::new(daemon.socket()).unwrap())]);
+    let mut pod = desired(&daemon, "x");
+    let container = pod.containers.get_mut(&CONTAINER).unwrap();
+    container
+        .layer
+        .services
+        .get_mut("independent")
+        .unwrap()
+        .command = Some("false".into());
+    let report = run(&pod, &pebbles).await;
+    assert_eq!(report.replans, 1);
+    let found = health(&pod, &pebbles).await.unwrap();
+    assert_eq!(found.not_running, ["independent"]);
+}

@@ -304,3 +304,20 @@ async fn a_no_op_hook_stays_within_the_hook_tool_budget() {
         0
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn database_credentials_not_yet_granted_mean_waiting_for_the_database() {
+    let tools = related_model(true);
+    tools
+        .secrets
+        .borrow_mut()
+        .retain(|uri, _| !uri.starts_with("secret://0b1e6c3a/"));
+    let (_dir, pebbles) = unreachable_pebbles();
+    let outcome = run(&context("leader-elected", &[]), &tools, &pebbles)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.status,
+        Some(Status::Waiting("Waiting for database availability".into()))
+    );
+}
