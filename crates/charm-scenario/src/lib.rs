@@ -1,0 +1,55 @@
+//! Scenario-style state-transition testing for a Rust Juju sidecar charm, in memory.
+//!
+//! One [`Context::run`] is one dispatch: a declarative input [`State`] (config,
+//! relations with their four databags, leadership, secrets, statuses, workload version,
+//! ports, charm state, model proxy, and each container's Pebble) plus a
+//! [`ScenarioEvent`] go in; the output [`State`] and a record of every hook-tool call
+//! ([`HookToolCall`]), every Pebble call ([`PebbleCall`]) and every service transition
+//! come out, or a [`Failure`] with the exit code, stderr and the state with only the
+//! immediate changes.
+//!
+//! The harness knows nothing of any particular charm: it takes the charm as a closure
+//! (or any [`Charm`]) that receives a [`HookRun`] (the exact hook environment, parsed
+//! by juju-runtime; [`ScenarioHookTools`], an in-memory `HookTools`; [`FakePebble`], an
+//! in-memory `Pebble` per container) and the charm's metadata/config/actions YAML
+//! ([`CharmSpec`]), against which impossible inputs are refused ([`Inconsistency`]).
+//!
+//! ```
+//! use charm_scenario::{CharmFailure, CharmSpec, Context, HookRun, ScenarioEvent, State};
+//! use juju_runtime::{HookTools, Scope, Status};
+//!
+//! let spec = CharmSpec::from_yaml("name: demo", None, None).unwrap();
+//! let ctx = Context::new(spec, |run: &HookRun<'_>| {
+//!     run.hook_tools()
+//!         .status_set(Scope::Unit, &Status::Active)
+//!         .map_err(|e| CharmFailure::from_error(&e))
+//! });
+//! let out = ctx.run(ScenarioEvent::install(), State::new()).unwrap();
+//! assert_eq!(out.state.unit_status, Some(Status::Active));
+//! assert_eq!(out.calls_to("status-set").len(), 1);
+//! ```
+
+pub mod consistency;
+pub mod container;
+pub mod event;
+pub mod hook_env;
+pub mod hook_tools;
+pub mod layers;
+pub mod pebble;
+pub mod record;
+pub mod run;
+pub mod spec;
+pub mod state;
+
+pub use consistency::Inconsistency;
+pub use container::{Container, ExecResult, FileEntry, ServiceRuntime};
+pub use event::{ScenarioEvent, SecretHook, WorkloadHook};
+pub use hook_env::{UnitIdentity, hook_env};
+pub use hook_tools::{ActionRecord, ScenarioHookTools};
+pub use pebble::FakePebble;
+pub use record::{
+    HookToolCall, PebbleCall, RecordedPebbleCall, ServiceTransition, ServiceTransitionKind,
+};
+pub use run::{Charm, CharmFailure, Context, Failure, HookRun, Output, RunError};
+pub use spec::{CharmSpec, SpecError};
+pub use state::{ModelProxy, Relation, RelationKind, Secret, State};
