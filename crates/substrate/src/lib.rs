@@ -9,4 +9,6 @@
 //!   on a host-local service address, never beyond this machine.
 
 pub mod engine;
+pub mod hook_tools;
 pub mod host;
+pub mod model;

@@ -1,0 +1,90 @@
+//! `jujuc`: the hook-tool client, one binary linked under every tool name in the unit's
+//! tools directory (`/var/lib/juju/tools/unit-<app>-<n>/relation-get -> jujuc`), as in
+//! Juju. It picks the tool from `basename(argv[0])` (or the first argument when run as
+//! `jujuc`), sends the call to the unit agent over `JUJU_AGENT_SOCKET_ADDRESS` for
+//! context `JUJU_CONTEXT_ID`, then prints the agent's stdout and stderr bytes and exits
+//! with its code. All parsing and checking happens in the agent.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use indico_substrate::hook_tools::{ToolRequest, server};
+
+fn fail(message: &str) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "ERROR {message}");
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    let program = argv.next().unwrap_or_default();
+    let mut tool = Path::new(&program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut args = Vec::new();
+    for arg in argv {
+        match arg.into_string() {
+            Ok(text) => args.push(text),
+            Err(bad) => return fail(&format!("argument {bad:?} is not valid UTF-8")),
+        }
+    }
+    if tool == "jujuc" {
+        if args.is_empty() {
+            return fail(
+                "usage: jujuc <command> [args...], or run it through a link named after the command",
+            );
+        }
+        tool = args.remove(0);
+    }
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let Some(context_id) = env("JUJU_CONTEXT_ID") else {
+        return fail("JUJU_CONTEXT_ID not set");
+    };
+    let Some(socket) = env("JUJU_AGENT_SOCKET_ADDRESS") else {
+        return fail("JUJU_AGENT_SOCKET_ADDRESS not set");
+    };
+    match env("JUJU_AGENT_SOCKET_NETWORK").as_deref() {
+        Some("unix") => {}
+        Some(other) => return fail(&format!("unsupported agent socket network {other:?}")),
+        None => return fail("JUJU_AGENT_SOCKET_NETWORK not set"),
+    }
+    let cwd = std::env::current_dir()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stdin = if ToolRequest::wants_stdin(&args) {
+        let mut buf = Vec::new();
+        if let Err(err) = std::io::stdin().read_to_end(&mut buf) {
+            return fail(&format!("reading stdin: {err}"));
+        }
+        Some(buf)
+    } else {
+        None
+    };
+    // Files the call names are read here, where the charm's filesystem is; the agent
+    // reports a missing one as the tool would.
+    let files = ToolRequest::named_files(&args)
+        .into_iter()
+        .filter_map(|path| {
+            let full = ToolRequest::resolve(&cwd, &path);
+            std::fs::read(full).ok().map(|bytes| (path, bytes))
+        })
+        .collect();
+    let request = ToolRequest {
+        context_id,
+        tool,
+        args,
+        cwd,
+        stdin,
+        files,
+    };
+    let response = match server::call(Path::new(&socket), &request) {
+        Ok(response) => response,
+        Err(err) => return fail(&format!("cannot reach the unit agent at {socket}: {err}")),
+    };
+    let _ = std::io::stdout().write_all(&response.stdout);
+    let _ = std::io::stderr().write_all(&response.stderr);
+    let _ = std::io::stdout().flush();
+    ExitCode::from(u8::try_from(response.code).unwrap_or(1))
+}
