@@ -77,6 +77,12 @@ pub enum MigrationError {
     Pebble(PebbleError),
 }
 
+/// The last `n` lines of `text`, joined with ` | ` (one status-friendly line).
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}
+
 /// Runs the migration script in the `indico` container with Indico's environment.
 pub async fn run(
     pebble: &impl Pebble,
@@ -103,22 +109,10 @@ pub async fn run(
         Err(PebbleError::Exec(e)) if e.exit_code == EXIT_MISSING_EXTENSIONS => {
             Err(MigrationError::MissingExtensions)
         }
-        Err(PebbleError::Exec(e)) => {
-            let stderr = e.stderr_text();
-            let tail: String = stderr
-                .lines()
-                .rev()
-                .take(5)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join(" | ");
-            Err(MigrationError::Failed {
-                exit_code: e.exit_code,
-                stderr_tail: tail,
-            })
-        }
+        Err(PebbleError::Exec(e)) => Err(MigrationError::Failed {
+            exit_code: e.exit_code,
+            stderr_tail: last_lines(&e.stderr_text(), 5),
+        }),
         Err(other) => Err(MigrationError::Pebble(other)),
     }
 }
