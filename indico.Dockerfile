@@ -65,5 +65,14 @@ RUN set -eux; \
         /srv/indico/indico.wsgi; \
     test -f /srv/indico/indico.wsgi
 
+# The charm's CLI plugins (autocreate, anonymize); pip's isolated build fetches setuptools
+# for the build only, the venv's own setuptools stays.
+COPY files/indico/plugins /tmp/indico-charm-cli
+RUN --mount=type=secret,id=host-ca,required=false set -eux; \
+    if [ -s /run/secrets/host-ca ]; then export PIP_CERT=/run/secrets/host-ca; fi; \
+    /srv/indico/.venv/bin/pip install --no-cache-dir --no-deps /tmp/indico-charm-cli; \
+    rm -rf /tmp/indico-charm-cli /root/.cache; \
+    /srv/indico/.venv/bin/python -c "import pkg_resources, indico_charm_cli.autocreate"
+
 # Configuration last: editing it rebuilds only this layer, not the venv.
 COPY --chown=root:root files/indico/indico.conf files/indico/logging.yaml /srv/indico/etc/

@@ -194,6 +194,7 @@ fn pod_runs_indico() {
         "INDICO_NO_REPLY_EMAIL": "noreply@indico.local",
         "INDICO_SUPPORT_EMAIL": "support@indico.local",
         "INDICO_ENABLE_ROOMBOOKING": "false",
+        "INDICO_PLUGINS": "autocreate,anonymize",
     });
 
     // `indico db prepare` once, as user indico, environment through a 0600 env file.
@@ -385,6 +386,98 @@ fn pod_runs_indico() {
         metrics.contains("nginx_connections_active"),
         "exporter metrics lack connection gauges"
     );
+
+    // The charm's CLI plugins: a prompt-free admin (password on stdin), then `GET /` is
+    // Indico's home page; a second admin with that email is refused; anonymize removes it.
+    let admin_email = "admin@indico.local";
+    let autocreate = |password: &str| {
+        engine.podman().run_with_stdin(
+            [
+                "exec",
+                "-i",
+                "--user",
+                "indico",
+                "--env-file",
+                &env_file_text,
+                &indico_container,
+                "indico",
+                "autocreate",
+                "admin",
+                "--password-stdin",
+                admin_email,
+            ],
+            format!("{password}\n").as_bytes(),
+        )
+    };
+    let started = Instant::now();
+    let created = autocreate("correct horse battery staple").expect("autocreate admin");
+    assert!(
+        created.stdout.contains(&format!(
+            "Admin with email \"{admin_email}\" correctly created"
+        )),
+        "autocreate said {:?}",
+        created.stdout
+    );
+    println!("indico autocreate admin: {}", secs(started.elapsed()));
+    let home = client
+        .get(format!("{base}/"))
+        .header("Host", SITE_HOST)
+        .send()
+        .expect("home page");
+    assert_eq!(
+        home.status(),
+        reqwest::StatusCode::OK,
+        "GET / once an admin exists"
+    );
+    assert!(
+        home.text()
+            .expect("home body")
+            .contains("<title>Home · Indico</title>"),
+        "home page title"
+    );
+    let duplicate = autocreate("another password")
+        .expect_err("a second admin with the same email must be refused");
+    assert!(
+        duplicate.to_string().contains("already exists"),
+        "{duplicate}"
+    );
+    let anonymized = engine
+        .podman()
+        .run([
+            "exec",
+            "--user",
+            "indico",
+            "--env-file",
+            &env_file_text,
+            &indico_container,
+            "indico",
+            "anonymize",
+            "user",
+            admin_email,
+        ])
+        .expect("anonymize");
+    assert!(
+        anonymized.stdout.contains(&format!(
+            "User with email {admin_email} correctly anonymized"
+        )),
+        "{anonymized:?}"
+    );
+    let left = backends
+        .postgres
+        .psql(
+            DATABASE,
+            &format!("SELECT count(*) FROM users.emails WHERE email = '{admin_email}';"),
+        )
+        .expect("query emails");
+    assert_eq!(left, "0", "the anonymized email is still stored");
+    let deleted = backends
+        .postgres
+        .psql(
+            DATABASE,
+            "SELECT bool_and(is_deleted) FROM users.users WHERE first_name LIKE 'Anonymous-%';",
+        )
+        .expect("query users");
+    assert_eq!(deleted, "t", "the anonymized user is not marked deleted");
 
     // Celery runs as indico and answers a ping through Redis.
     assert_eq!(

@@ -231,7 +231,12 @@ fn collect_files(
         let kind = entry
             .file_type()
             .map_err(|source| EngineError::io("stat", &path, source))?;
-        let dest = prefix.join(entry.file_name());
+        let file_name = entry.file_name();
+        // Python byte code a local run may leave behind is not an input.
+        if file_name == "__pycache__" || path.extension().is_some_and(|e| e == "pyc") {
+            continue;
+        }
+        let dest = prefix.join(&file_name);
         if kind.is_dir() {
             collect_files(&path, &dest, out)?;
         } else if kind.is_file() {
@@ -263,6 +268,9 @@ mod tests {
         std::fs::create_dir_all(dir.join("files/sub")).unwrap();
         std::fs::write(dir.join("files/a.conf"), "a").unwrap();
         std::fs::write(dir.join("files/sub/b.conf"), "b").unwrap();
+        std::fs::create_dir_all(dir.join("files/sub/__pycache__")).unwrap();
+        std::fs::write(dir.join("files/sub/__pycache__/m.cpython-311.pyc"), "x").unwrap();
+        std::fs::write(dir.join("files/sub/n.pyc"), "x").unwrap();
         let mut context = Vec::new();
         collect_files(&dir.join("files"), Path::new("files"), &mut context).unwrap();
         ImageSpec {

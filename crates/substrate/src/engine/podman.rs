@@ -76,6 +76,50 @@ impl Podman {
         })
     }
 
+    /// Runs `podman <args>` feeding `stdin` to it (the way to hand podman, or a command it
+    /// runs, a secret: never in argv). Errors as [`Podman::run`].
+    pub fn run_with_stdin<I, S>(&self, args: I, stdin: &[u8]) -> Result<PodmanOutput, EngineError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        use std::io::Write;
+        let args: Vec<OsString> = args
+            .into_iter()
+            .map(|a| a.as_ref().to_os_string())
+            .collect();
+        let description = describe("podman", &args);
+        let spawn_error = |source| EngineError::Spawn {
+            program: "podman".into(),
+            source,
+        };
+        let mut child = self
+            .command()
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        if let Some(mut pipe) = child.stdin.take() {
+            // A command that exits without reading its input closes the pipe early; its
+            // exit status below is what tells success from failure.
+            let _ = pipe.write_all(stdin);
+        }
+        let output = child.wait_with_output().map_err(spawn_error)?;
+        if !output.status.success() {
+            return Err(EngineError::CommandFailed {
+                command: description,
+                status: output.status,
+                stderr: stderr_tail(&output.stderr),
+            });
+        }
+        Ok(PodmanOutput {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
     /// Runs a podman query whose answer is its exit status (`image exists`,
     /// `network exists`, `pod exists`, ...): 0 is `true`, 1 is `false`, anything else an error.
     pub fn check<I, S>(&self, args: I) -> Result<bool, EngineError>

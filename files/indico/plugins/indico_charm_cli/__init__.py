@@ -1,0 +1,1 @@
+"""Indico CLI plugins for the charm's actions (autocreate, anonymize)."""
