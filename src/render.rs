@@ -51,6 +51,8 @@ pub struct UwsgiContext {
     pub threads: u32,
     /// The Python virtualenv holding Indico.
     pub venv: String,
+    /// Indico's WSGI entry point file.
+    pub wsgi_file: String,
     /// Touching this file reloads the workers.
     pub reload_file: String,
     /// Seconds before a request is killed.

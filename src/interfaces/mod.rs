@@ -93,12 +93,19 @@ pub(crate) fn split_host_port(value: &str) -> Option<(String, u16)> {
     valid_host(host).then(|| (host.to_owned(), port))
 }
 
-/// A host name or IP address as it may appear in a URI authority.
+/// A host name (DNS rules: at most 253 characters, labels of 1 to 63 letters, digits, `-` or
+/// `_`), an IPv4 address, or an IPv6 address (without brackets).
 pub(crate) fn valid_host(host: &str) -> bool {
-    !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'))
+    if host.contains(':') {
+        return host.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    (1..=253).contains(&host.len())
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        })
 }
 
 /// `host` as it goes into a URI: IPv6 literals in brackets.
@@ -132,7 +139,13 @@ mod tests {
             Some(("fd00::1".into(), 5432))
         );
         assert_eq!(uri_host("fd00::1"), "[fd00::1]");
+        let long_label = format!("{}.example.com:5432", "h".repeat(64));
+        let long_name = format!("{}:5432", "h.".repeat(127));
         for bad in [
+            "a..b:1",
+            "[fd00::zz]:1",
+            long_label.as_str(),
+            long_name.as_str(),
             "",
             "host",
             "host:",

@@ -16,6 +16,8 @@ pub const UWSGI_INI_PATH: &str = "/srv/indico/etc/uwsgi.ini";
 pub const STATIC_DIR: &str = "/srv/indico/static";
 /// The Indico virtualenv in the indico image.
 pub const VENV: &str = "/srv/indico/.venv";
+/// Indico's WSGI entry point in the indico image (a link to `indico/web/indico.wsgi`).
+pub const WSGI_FILE: &str = "/srv/indico/indico.wsgi";
 /// uWSGI's http socket.
 pub const UWSGI_SOCKET: &str = "127.0.0.1:8081";
 /// nginx's public port.
@@ -94,6 +96,7 @@ pub fn uwsgi_context() -> UwsgiContext {
         processes: 2,
         threads: 2,
         venv: VENV.to_owned(),
+        wsgi_file: WSGI_FILE.to_owned(),
         // Touching the ini itself reloads the workers; it always exists.
         reload_file: UWSGI_INI_PATH.to_owned(),
         harakiri: 900,
