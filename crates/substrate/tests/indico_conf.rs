@@ -154,7 +154,7 @@ fn indico_conf_reads_typed_settings_from_the_environment() {
             ("INDICO_SMTP_LOGIN", "indico"),
             ("INDICO_SMTP_PASSWORD", "pw"),
             ("INDICO_SMTP_USE_TLS", "true"),
-            ("INDICO_PLUGINS", "storage_s3, autocreate,,anonymize"),
+            ("INDICO_PLUGINS", "storage_s3, payment_manual,,autocreate"),
             ("INDICO_USE_PROXY", "false"),
             ("INDICO_NO_REPLY_EMAIL", "noreply@example.com"),
         ]),
@@ -188,7 +188,11 @@ fn indico_conf_reads_typed_settings_from_the_environment() {
     assert_eq!(defaults["ATTACHMENT_STORAGE"], json!("default"));
     assert_eq!(defaults["SMTP_SERVER"], json!(["localhost", 25]));
     assert_eq!(defaults["SMTP_LOGIN"], Value::Null);
-    assert_eq!(defaults["PLUGINS"], json!([]));
+    assert_eq!(
+        defaults["PLUGINS"],
+        json!(["anonymize", "autocreate"]),
+        "the image's CLI plugins are always on"
+    );
     assert_eq!(defaults["USE_PROXY"], json!(true));
     assert_eq!(defaults["SYSTEM_NOTICES_URL"], Value::Null);
     assert_eq!(defaults["LOG_DIR"], json!("/srv/indico/log"));
@@ -221,7 +225,7 @@ fn indico_conf_reads_typed_settings_from_the_environment() {
     assert_eq!(full["SMTP_USE_TLS"], json!(true));
     assert_eq!(
         full["PLUGINS"],
-        json!(["anonymize", "autocreate", "storage_s3"])
+        json!(["anonymize", "autocreate", "payment_manual", "storage_s3"])
     );
     assert_eq!(full["USE_PROXY"], json!(false));
     assert_eq!(full["NO_REPLY_EMAIL"], json!("noreply@example.com"));
@@ -260,6 +264,6 @@ fn indico_conf_reads_typed_settings_from_the_environment() {
 
     let empty = &results[8]["ok"];
     assert_eq!(empty["ENABLE_ROOMBOOKING"], json!(false));
-    assert_eq!(empty["PLUGINS"], json!([]));
+    assert_eq!(empty["PLUGINS"], json!(["anonymize", "autocreate"]));
     assert_eq!(empty["SMTP_LOGIN"], Value::Null);
 }

@@ -194,7 +194,6 @@ fn pod_runs_indico() {
         "INDICO_NO_REPLY_EMAIL": "noreply@indico.local",
         "INDICO_SUPPORT_EMAIL": "support@indico.local",
         "INDICO_ENABLE_ROOMBOOKING": "false",
-        "INDICO_PLUGINS": "autocreate,anonymize",
     });
 
     // `indico db prepare` once, as user indico, environment through a 0600 env file.
