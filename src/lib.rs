@@ -1,6 +1,8 @@
 //! The Indico charm: gathers Juju and Pebble state, plans the desired pod as a pure
 //! function, applies only the differences, and reports one status per hook.
 
+#![deny(missing_docs)]
+
 pub mod apply;
 pub mod celery;
 pub mod charm;
