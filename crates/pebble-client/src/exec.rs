@@ -183,11 +183,26 @@ impl Client {
         let stderr = self.websocket(task, "stderr").await?;
         let (stdin_sink, stdout_stream) = stdio.split();
         let stdin = request.stdin.as_deref().unwrap_or_default();
-        let (_, stdout, stderr, _) = tokio::try_join!(
-            send_stdin(stdin_sink, stdin),
+        let feed_stdin = async {
+            // Pebble closes the control socket when the process exits. A process that exits
+            // without reading all its stdin leaves the rest unread and Pebble stops reading
+            // the socket, so stdin is abandoned then instead of blocking forever.
+            let mut exited = std::pin::pin!(wait_for_exit(control));
+            tokio::select! {
+                sent = send_stdin(stdin_sink, stdin) => {
+                    if let Err(error) = sent {
+                        tracing::debug!(%error, "exec stdin not fully sent");
+                    }
+                    exited.await;
+                }
+                () = &mut exited => tracing::debug!("process exited before reading all of stdin"),
+            }
+            Ok(())
+        };
+        let ((), stdout, stderr) = tokio::try_join!(
+            feed_stdin,
             read_until_end(stdout_stream, "stdout"),
             read_until_end(stderr.split().1, "stderr"),
-            drain_control(control),
         )?;
 
         let wait = request
@@ -275,15 +290,14 @@ async fn read_until_end(
     Ok(output)
 }
 
-/// Reads the control socket until Pebble closes it (when the process exits).
-async fn drain_control(mut control: Socket) -> Result<(), Error> {
+/// Reads the control socket until Pebble closes it, which it does when the process exits.
+async fn wait_for_exit(mut control: Socket) {
     while let Some(message) = control.next().await {
         match message {
             Ok(Message::Close(_)) | Err(_) => break,
             Ok(_) => {}
         }
     }
-    Ok(())
 }
 
 fn is_end_marker(text: &str) -> bool {

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! A typed async client for Pebble, the service manager in each workload container of a Juju
 //! sidecar charm, spoken to over `/charm/containers/<name>/pebble.socket`.
 //!

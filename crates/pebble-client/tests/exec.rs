@@ -167,3 +167,18 @@ async fn service_context_supplies_environment_and_working_dir() {
         .unwrap();
     assert_eq!(output.stdout_text(), format!("yes {}\n", dir.display()));
 }
+
+#[tokio::test]
+async fn stdin_the_command_never_reads_does_not_break_the_call() {
+    let daemon = Daemon::start();
+    let request = ExecRequest {
+        stdin: Some(vec![b'x'; 4 * 1024 * 1024]),
+        ..sh("echo done")
+    };
+    // A regression here hangs rather than fails: bound it.
+    let output = tokio::time::timeout(Duration::from_secs(30), daemon.client().exec(&request))
+        .await
+        .expect("exec hung on unread stdin")
+        .unwrap();
+    assert_eq!(output.stdout_text(), "done\n");
+}
