@@ -7,16 +7,12 @@ use std::process::Stdio;
 
 use sha2::{Digest, Sha256};
 
+use super::host_ca::host_ca_bundle;
 use super::podman::stderr_tail;
 use super::{BASE_IMAGE, Engine, EngineError};
 
 /// Label holding the full input hash of a substrate-built image.
 const INPUTS_LABEL: &str = "org.indico-substrate.inputs";
-
-/// Environment variable naming a CA bundle passed to builds as the `host-ca` secret
-/// (for hosts behind a TLS-inspecting proxy). Default: the system bundle when present.
-const BUILD_CA_ENV: &str = "INDICO_SUBSTRATE_BUILD_CA";
-const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// One image to build: a Dockerfile plus the files its `COPY` steps read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +104,7 @@ impl ImageSpec {
         for (key, value) in &self.build_args {
             command.arg("--build-arg").arg(format!("{key}={value}"));
         }
-        if let Some(ca) = build_ca_bundle() {
+        if let Some(ca) = host_ca_bundle() {
             command
                 .arg("--secret")
                 .arg(format!("id=host-ca,src={}", ca.display()));
@@ -207,15 +203,6 @@ impl WorkloadImages {
     pub fn all(&self) -> [&ImageSpec; 3] {
         [&self.indico, &self.nginx, &self.exporter]
     }
-}
-
-fn build_ca_bundle() -> Option<PathBuf> {
-    let path = match std::env::var_os(BUILD_CA_ENV) {
-        Some(p) if p.is_empty() => return None,
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(SYSTEM_CA_BUNDLE),
-    };
-    path.is_file().then_some(path)
 }
 
 /// Every regular file below `dir`, paired with its path under `prefix`.

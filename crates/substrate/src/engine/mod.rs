@@ -8,6 +8,7 @@
 mod base_image;
 mod config;
 mod error;
+mod host_ca;
 mod image;
 mod network;
 mod pebble_cli;
@@ -19,6 +20,7 @@ mod state_dir;
 pub use base_image::{BASE_IMAGE, BaseImage};
 pub use config::{ContainersConf, StorageConf};
 pub use error::EngineError;
+pub use host_ca::{CA_BUNDLE_ENV, CA_BUNDLE_IN_CONTAINER, host_ca_bundle};
 pub use image::{BuiltImage, ImageSpec, WorkloadImages};
 pub use network::SubstrateNetwork;
 pub use pebble_cli::PebbleCli;

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Engine, EngineError, SubstrateNetwork, wait_for_pebble};
+use super::{
+    CA_BUNDLE_IN_CONTAINER, Engine, EngineError, SubstrateNetwork, host_ca_bundle, wait_for_pebble,
+};
 
 /// Name of the charm container in every pod.
 pub const CHARM_CONTAINER: &str = "charm";
@@ -121,6 +123,10 @@ pub struct PodSpec {
     pub pebble_binary: PathBuf,
     /// The network the pod joins.
     pub network: SubstrateNetwork,
+    /// A host CA bundle mounted read-only over each workload's system bundle, with
+    /// `PIP_CERT` and `REQUESTS_CA_BUNDLE` pointing at it (substrate only: for hosts whose
+    /// egress inspects TLS). `None` leaves the images' own trust store alone.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// A pod that is up, with every workload's Pebble listening.
@@ -153,7 +159,8 @@ impl RunningPod {
 impl PodSpec {
     /// The Indico unit: four workload containers from the given images, the charm
     /// container from `charm_image`, Pebble from `$INDICO_SUBSTRATE_PEBBLE` or
-    /// `/root/go/bin/pebble`, on the default substrate network.
+    /// `/root/go/bin/pebble`, on the default substrate network, with the host CA bundle
+    /// ([`host_ca_bundle`]) when there is one.
     pub fn indico_unit(
         unit: UnitName,
         charm_image: &str,
@@ -179,6 +186,7 @@ impl PodSpec {
             workloads,
             pebble_binary,
             network: SubstrateNetwork::default(),
+            ca_bundle: host_ca_bundle(),
         }
     }
 
@@ -288,6 +296,17 @@ impl PodSpec {
             "[\"sleep\",\"infinity\"]",
             self.charm_image.as_str(),
         ])?;
+        let mut ca_args: Vec<String> = Vec::new();
+        if let Some(bundle) = &self.ca_bundle {
+            ca_args.extend([
+                "--volume".to_owned(),
+                format!("{}:{CA_BUNDLE_IN_CONTAINER}:ro", bundle.display()),
+                "--env".to_owned(),
+                format!("PIP_CERT={CA_BUNDLE_IN_CONTAINER}"),
+                "--env".to_owned(),
+                format!("REQUESTS_CA_BUNDLE={CA_BUNDLE_IN_CONTAINER}"),
+            ]);
+        }
         for workload in &self.workloads {
             let name = format!("{pod_name}-{}", workload.name);
             let own_dir = format!(
@@ -295,7 +314,7 @@ impl PodSpec {
                 containers_dir.join(&workload.name).display()
             );
             let container_env = format!("JUJU_CONTAINER_NAME={}", workload.name);
-            engine.podman().run([
+            let mut args: Vec<&str> = vec![
                 "create",
                 "--pod",
                 pod_name,
@@ -311,8 +330,10 @@ impl PodSpec {
                 "PEBBLE_SOCKET=/charm/container/pebble.socket",
                 "--entrypoint",
                 "[\"/charm/bin/pebble\",\"run\",\"--create-dirs\",\"--hold\",\"--verbose\"]",
-                workload.image.as_str(),
-            ])?;
+            ];
+            args.extend(ca_args.iter().map(String::as_str));
+            args.push(workload.image.as_str());
+            engine.podman().run(args)?;
         }
         Ok(())
     }
