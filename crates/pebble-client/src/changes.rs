@@ -70,7 +70,7 @@ impl Change {
     }
 
     /// [`Error::ChangeFailed`] if the change ended in error.
-    pub fn check(self) -> Result<Self, Error> {
+    pub fn into_result(self) -> Result<Self, Error> {
         match &self.err {
             Some(err) => Err(Error::ChangeFailed {
                 id: self.id.clone(),
@@ -92,7 +92,7 @@ impl Client {
 
     /// Waits until change `id` is ready, calling `/wait` in slices of at most 4 s (a 504
     /// means "not yet") until `timeout` has passed, then fails with [`Error::Timeout`].
-    /// Returns the change whatever its outcome; see [`Change::check`].
+    /// Returns the change whatever its outcome; see [`Change::into_result`].
     pub async fn wait_change(&self, id: &str, timeout: Duration) -> Result<Change, Error> {
         let what = format!("GET /v1/changes/{id}/wait");
         let path = format!("/v1/changes/{}/wait", path_segment(id)?);

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// Pebble ignores the Host header; this is what ops uses too.
-pub(crate) const BASE_URL: &str = "http://localhost";
+const BASE_URL: &str = "http://localhost";
 /// The socket Juju gives a sidecar charm for container `<name>`.
 const CONTAINER_SOCKET_DIR: &str = "/charm/containers";
 /// Deadline for one ordinary request (not waits or long polls, which add their own timeout).

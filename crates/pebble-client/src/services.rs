@@ -114,6 +114,6 @@ impl Client {
             .await?;
         self.wait_change(&change, self.change_timeout())
             .await?
-            .check()
+            .into_result()
     }
 }
