@@ -70,7 +70,8 @@ impl Client {
     /// A client for workload container `container` of a sidecar charm
     /// (`/charm/containers/<container>/pebble.socket`).
     pub fn for_container(container: &str) -> Result<Self, Error> {
-        if container.is_empty() || container.contains('/') {
+        if container.is_empty() || container == "." || container == ".." || container.contains('/')
+        {
             return Err(Error::invalid(
                 "container name",
                 format!("{container:?} must be a non-empty name without '/'"),
@@ -271,4 +272,37 @@ pub(crate) fn permissions_text(mode: u32) -> Result<String, Error> {
         ));
     }
     Ok(format!("{mode:03o}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_socket_is_the_one_juju_mounts() {
+        let client = Client::for_container("indico-nginx").unwrap();
+        assert_eq!(
+            client.socket(),
+            Path::new("/charm/containers/indico-nginx/pebble.socket")
+        );
+        for bad in ["", ".", "..", "a/b", "../x"] {
+            let err = Client::for_container(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { .. }), "{bad}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn permissions_render_as_three_octal_digits() {
+        assert_eq!(permissions_text(0o600).unwrap(), "600");
+        assert_eq!(permissions_text(0o7).unwrap(), "007");
+        assert!(permissions_text(0o4755).is_err());
+    }
+
+    #[test]
+    fn error_envelope_without_message_falls_back_to_the_status_text() {
+        let err = parse_envelope("GET /v1/x", 404, br#"{"type":"error","result":{}}"#).unwrap_err();
+        assert_eq!(err.to_string(), "Pebble refused GET /v1/x (404): Not Found");
+        let err = parse_envelope("GET /v1/x", 200, b"not json").unwrap_err();
+        assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+    }
 }

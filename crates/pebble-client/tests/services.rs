@@ -230,3 +230,22 @@ async fn waiting_on_a_change_past_its_deadline_is_a_timeout() {
     let err = client.start(&["slow"]).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_change_longer_than_one_wait_slice_is_waited_through_504s() {
+    let daemon = Daemon::start();
+    let client = daemon.client();
+    // The process ignores SIGTERM, so stopping it takes the whole 4.5 s kill-delay: longer than
+    // one 4 s `/wait`, which Pebble ends with a 504 that must mean "keep waiting".
+    let layer = Layer::from_yaml(
+        "services: {stubborn: {override: replace, command: /bin/sh -c 'trap \"\" TERM; sleep 1000', kill-delay: 4500ms}}",
+    )
+    .unwrap();
+    client.add_layer("s", &layer, false).await.unwrap();
+    client.start(&["stubborn"]).await.unwrap();
+    client.stop(&["stubborn"]).await.unwrap();
+    assert_eq!(
+        client.services(&["stubborn"]).await.unwrap()[0].current,
+        ServiceStatus::Inactive
+    );
+}
