@@ -43,6 +43,8 @@ enum Cmd {
     },
     /// Remove every substrate pod and the substrate network (images stay).
     Purge,
+    /// List the substrate's pods: name, ready/total containers, state.
+    Pods,
 }
 
 fn main() -> ExitCode {
@@ -107,6 +109,17 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Cmd::PodDown { unit } => {
             PodSpec::down(&engine, &UnitName::parse(&unit)?)?;
+        }
+        Cmd::Pods => {
+            let pebble = indico_substrate::engine::default_pebble_binary();
+            println!("{:<20} {:>5}   STATUS", "NAME", "READY");
+            for pod in indico_substrate::engine::substrate_pods(&engine)? {
+                if let Some(status) =
+                    indico_substrate::engine::pod_status(&engine, &UnitName::parse(&pod)?, &pebble)?
+                {
+                    println!("{}", status.line());
+                }
+            }
         }
         Cmd::Purge => {
             let network = indico_substrate::engine::SubstrateNetwork::default();

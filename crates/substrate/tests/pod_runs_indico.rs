@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use indico_substrate::engine::{
     BASE_IMAGE, BaseImage, Engine, PebbleCli, PodSpec, RunningPod, SubstrateNetwork, UnitName,
-    WorkloadImages,
+    WorkloadImages, pod_status,
 };
 use indico_substrate::host::{IndicoBackends, random_hex};
 use serde_json::json;
@@ -516,5 +516,29 @@ fn pod_runs_indico() {
         ping.stdout
     );
     println!("celery inspect ping: {}", secs(started.elapsed()));
+    // Readiness as the substrate lists it: 5/5, then 4/5 once a ready check fails.
+    let status = pod_status(&engine, &pod.unit, &spec.pebble_binary)
+        .expect("pod status")
+        .expect("pod exists");
+    assert_eq!(status.ready(), (5, 5), "{status:?}");
+    let failing_check = json!({"checks": {"never-ready": {
+        "override": "replace", "level": "ready", "period": "1s", "threshold": 1,
+        "exec": {"command": "/bin/false"},
+    }}});
+    pebble("indico-nginx")
+        .add_layer("never-ready", &failing_check.to_string(), scratch.path())
+        .expect("add check");
+    let became_unready = (0..40).any(|_| {
+        std::thread::sleep(Duration::from_millis(250));
+        pod_status(&engine, &pod.unit, &spec.pebble_binary)
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.ready() == (4, 5))
+    });
+    assert!(
+        became_unready,
+        "a failing ready check did not make the pod 4/5"
+    );
+
     drop(cleanup);
 }

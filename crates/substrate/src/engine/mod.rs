@@ -14,6 +14,7 @@ mod network;
 mod pebble_cli;
 mod pebble_socket;
 mod pod;
+mod pod_status;
 mod podman;
 mod state_dir;
 
@@ -27,8 +28,9 @@ pub use pebble_cli::PebbleCli;
 pub use pebble_socket::wait_for_pebble;
 pub use pod::{
     CHARM_CONTAINER, PodSpec, RunningPod, UnitName, WORKLOAD_CONTAINERS, WorkloadContainer,
-    remove_all, substrate_pods,
+    default_pebble_binary, remove_all, substrate_pods,
 };
+pub use pod_status::{ContainerStatus, PodStatus, pod_status};
 pub use podman::{Podman, PodmanOutput};
 pub use state_dir::{STATE_DIR_ENV, StateDir};
 

@@ -81,6 +81,19 @@ impl PebbleCli {
         result.map(drop)
     }
 
+    /// Whether `pebble health --level=<level>` reports healthy. An unreachable Pebble, or
+    /// any failure to ask, is "not healthy".
+    pub fn is_healthy(&self, level: &str) -> bool {
+        let level_arg = format!("--level={level}");
+        self.command()
+            .args(["health", &level_arg])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
     /// `pebble services` output (a table: Service, Startup, Current, Since).
     pub fn services(&self) -> Result<String, EngineError> {
         self.run(&["services"])

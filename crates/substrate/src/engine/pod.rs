@@ -177,9 +177,7 @@ impl PodSpec {
                 image: image.to_owned(),
             })
             .collect();
-        let pebble_binary = std::env::var_os(PEBBLE_BINARY_ENV)
-            .filter(|p| !p.is_empty())
-            .map_or_else(|| PathBuf::from(DEFAULT_PEBBLE_BINARY), PathBuf::from);
+        let pebble_binary = default_pebble_binary();
         Self {
             unit,
             charm_image: charm_image.to_owned(),
@@ -357,6 +355,13 @@ impl PodSpec {
             Err(source) => Err(EngineError::io("remove", unit_dir, source)),
         }
     }
+}
+
+/// The host's static Pebble binary: `$INDICO_SUBSTRATE_PEBBLE` or `/root/go/bin/pebble`.
+pub fn default_pebble_binary() -> PathBuf {
+    std::env::var_os(PEBBLE_BINARY_ENV)
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from(DEFAULT_PEBBLE_BINARY), PathBuf::from)
 }
 
 /// Names of every pod the substrate created (any unit), from their label.
