@@ -8,6 +8,17 @@
 //!   in-memory fakes in tests.
 //! - [`Error`]: Pebble being unreachable ([`Error::CannotConnect`]) is distinct from Pebble
 //!   refusing a request ([`Error::Api`]), a failed change, a per-file error and a non-zero exit.
+//!
+//! Behaviour worth knowing (all checked against Pebble v1.19.2 by the tests in `tests/`):
+//! - One [`Client`] keeps one keep-alive HTTP/1.1 connection pool on the socket; reuse it for
+//!   every call of a hook.
+//! - Change waits call `/v1/changes/{id}/wait` in slices of at most 4 s (Pebble's 504 means
+//!   "not yet") until the client's change timeout ([`Client::with_change_timeout`]).
+//! - Files: Pebble reports per-path failures inside an HTTP 200; they become [`Error::File`].
+//!   Pebble fsyncs every pushed file, so a push costs about a millisecond: push only what
+//!   changed.
+//! - Exec: the exit code comes from the change; stdin that the process never reads is
+//!   abandoned when the process exits (Pebble closes the control socket), instead of hanging.
 
 mod changes;
 mod checks;

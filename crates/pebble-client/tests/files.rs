@@ -77,6 +77,17 @@ async fn push_overwrites_and_default_mode_is_644() {
     assert_eq!(client.pull(&target).await.unwrap(), b"second");
     let info = client.list_files(&target, None, false).await.unwrap();
     assert_eq!(info[0].permissions, 0o644);
+    // Ownership by name.
+    let by_name = PushOptions {
+        user: Some("root".into()),
+        group: Some("root".into()),
+        ..PushOptions::default()
+    };
+    client.push(&target, b"named", &by_name).await.unwrap();
+    let info = client.list_files(&target, None, false).await.unwrap();
+    assert_eq!(info[0].user.as_deref(), Some("root"));
+    assert_eq!(info[0].group.as_deref(), Some("root"));
+    assert_eq!(info[0].group_id, Some(0));
     // An empty file is pushed and pulled too.
     client
         .push(&target, b"", &PushOptions::default())
