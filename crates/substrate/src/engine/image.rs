@@ -138,11 +138,42 @@ impl ImageSpec {
                 stderr: stderr_tail(&log_text),
             });
         }
+        self.remove_superseded(engine, &reference);
         Ok(BuiltImage {
             reference,
             inputs_hash,
             cached: false,
         })
+    }
+
+    /// Removes this image's older `in-<hash>` tags (best effort: an image a container still
+    /// uses stays, with a warning), so the store does not grow by one image per edit.
+    fn remove_superseded(&self, engine: &Engine, current: &str) {
+        let repository = format!("localhost/{}", self.name);
+        let filter = format!("reference={repository}");
+        let listed = engine.podman().run([
+            "images",
+            "--filter",
+            filter.as_str(),
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ]);
+        let tags = match listed {
+            Ok(out) => out.stdout,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot list superseded images");
+                return;
+            }
+        };
+        let prefix = format!("{repository}:in-");
+        for tag in tags.lines().map(str::trim) {
+            if tag.starts_with(&prefix) && tag != current {
+                match engine.podman().run(["rmi", tag]) {
+                    Ok(_) => tracing::info!(image = tag, "removed superseded image"),
+                    Err(err) => tracing::warn!(image = tag, error = %err, "superseded image kept"),
+                }
+            }
+        }
     }
 
     /// Copies the Dockerfile (as `Dockerfile`) and the context files into a fresh directory.
