@@ -351,3 +351,43 @@ fn a_failing_hook_tool_fails_the_hook_with_one_stderr_line() {
         "no status after the failure"
     );
 }
+
+#[test]
+fn an_action_without_a_reachable_container_fails_and_keeps_the_password_off_argv() {
+    const PASSWORD: &str = "Adm1n-p4ss-do-not-show";
+    let tools = tools_from("related_leader.json");
+    tools
+        .answer(
+            "action-get",
+            FakeAnswer::ok(format!(
+                "{{\"email\":\"admin@example.com\",\"password\":\"{PASSWORD}\"}}\n"
+            )),
+        )
+        .unwrap();
+    let event = ScenarioEvent::action(
+        "add-admin",
+        [
+            ("email", serde_json::json!("admin@example.com")),
+            ("password", serde_json::json!(PASSWORD)),
+        ],
+    );
+    let output = dispatch(&event, &State::new(), &tools);
+    let calls = tools.calls().unwrap();
+    assert_contract(&calls);
+    let failed = !output.status.success() || !calls_to(&calls, "action-fail").is_empty();
+    assert!(
+        failed,
+        "add-admin must fail when the indico container is unreachable"
+    );
+    assert!(
+        !everything_sent(&calls).contains(PASSWORD),
+        "the password reached a hook tool"
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(PASSWORD));
+    for tool in ["relation-set", "secret-add"] {
+        assert!(
+            calls_to(&calls, tool).is_empty(),
+            "{tool} called by an action"
+        );
+    }
+}

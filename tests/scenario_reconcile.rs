@@ -350,3 +350,79 @@ fn an_option_of_the_right_type_but_bad_value_is_a_status() {
         other => panic!("expected Blocked, got {other:?}"),
     }
 }
+
+fn database_relation_with_secret(uri: &str) -> Relation {
+    let mut relation = database_relation();
+    relation.remote_app_data.remove("username");
+    relation.remote_app_data.remove("password");
+    relation
+        .remote_app_data
+        .insert("secret-user".into(), uri.into());
+    relation
+}
+
+fn credentials(password: &str) -> juju_runtime::SecretContent {
+    juju_runtime::SecretContent::new([("username", "relation_id_3"), ("password", password)])
+        .unwrap()
+}
+
+#[test]
+fn database_credentials_in_a_juju_secret_follow_its_latest_revision() {
+    const URI: &str = "secret://6b5d5e26-1d5c-4b7a-8e31-2c7e1d3d1e42/d0dbcreds000000000001";
+    let uri: juju_runtime::SecretUri = URI.parse().unwrap();
+    let granted = charm_scenario::Secret::new(uri, None, credentials("first-pass"))
+        .with_new_revision(credentials("second-pass"));
+    let state = ready_leader_state()
+        .with_relation(database_relation_with_secret(URI))
+        .with_secret(granted);
+    let ctx = context();
+    let out = ctx.run(ScenarioEvent::config_changed(), state).unwrap();
+    assert_eq!(out.state.unit_status, Some(Status::Active));
+    let uri_in_env = |out: &charm_scenario::Output| {
+        service_environment(out, "indico", "indico")["INDICO_SQLALCHEMY_DATABASE_URI"].clone()
+    };
+    assert!(
+        uri_in_env(&out).contains(":second-pass@"),
+        "the latest revision is used"
+    );
+    let tracked = out.state.secret_by_uri(&URI.parse().unwrap()).unwrap();
+    assert_eq!(tracked.tracked_revision, 2, "refreshed to the latest");
+
+    // The provider rotates the password: secret-changed restarts what uses the database.
+    let mut rotated = out.state.clone();
+    let secret = tracked.clone().with_new_revision(credentials("third-pass"));
+    rotated = rotated.with_secret(secret.clone());
+    let changed = ctx
+        .run(
+            ScenarioEvent::secret(charm_scenario::SecretHook::Changed, &secret),
+            rotated,
+        )
+        .unwrap();
+    assert!(uri_in_env(&changed).contains(":third-pass@"));
+    let mut restarted = changed.restarted_services();
+    restarted.sort_unstable();
+    assert_eq!(
+        restarted,
+        [("indico", "indico"), ("indico-celery", "indico-celery")]
+    );
+    for password in ["first-pass", "second-pass", "third-pass"] {
+        assert!(
+            !visible_text(&changed).contains(password),
+            "{password} leaked"
+        );
+    }
+}
+
+#[test]
+fn a_credentials_secret_not_granted_yet_means_waiting_for_the_database() {
+    let state = ready_leader_state().with_relation(database_relation_with_secret(
+        "secret://6b5d5e26-1d5c-4b7a-8e31-2c7e1d3d1e42/d0notgranted000000001",
+    ));
+    let out = context()
+        .run(ScenarioEvent::config_changed(), state)
+        .unwrap();
+    assert_eq!(
+        out.state.unit_status,
+        waiting("Waiting for database availability")
+    );
+}
