@@ -1,6 +1,6 @@
 //! The event a run dispatches, built from the [`State`](crate::State)'s own objects
 //! (relations by reference, remote units by number) so that tests read like Juju's
-//! vocabulary. It is turned into the exact hook environment by [`crate::hook_env`].
+//! vocabulary. It is turned into the exact hook environment by [`hook_env()`](crate::hook_env()).
 
 use std::collections::BTreeMap;
 

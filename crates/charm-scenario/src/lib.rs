@@ -29,6 +29,8 @@
 //! assert_eq!(out.calls_to("status-set").len(), 1);
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod consistency;
 pub mod container;
 pub mod event;
