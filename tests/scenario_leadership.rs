@@ -293,3 +293,66 @@ fn a_failed_migration_fails_the_hook_and_commits_nothing() {
         "the marker is not committed"
     );
 }
+
+#[test]
+fn a_new_leader_reaches_active_through_jujus_initial_hooks() {
+    let outputs = context()
+        .run_initial_hooks(fresh_leader_state(&[]))
+        .unwrap();
+    let statuses: Vec<String> = outputs
+        .iter()
+        .map(|o| {
+            format!(
+                "{:?}",
+                o.state.unit_status.as_ref().map(ToString::to_string)
+            )
+        })
+        .collect();
+    let last = outputs.last().unwrap();
+    assert_eq!(last.state.unit_status, Some(Status::Active), "{statuses:#?}");
+    let secrets_added: usize = outputs.iter().map(|o| o.calls_to("secret-add").len()).sum();
+    assert_eq!(secrets_added, 1, "the secret key is created exactly once");
+    let database = last.state.relation(DATABASE_ID).unwrap();
+    assert_eq!(
+        database.local_app_data.get("database").map(String::as_str),
+        Some("indico")
+    );
+    let migrations: usize = outputs.iter().map(migration_execs).sum();
+    assert_eq!(migrations, 1, "the schema is prepared exactly once");
+    assert_eq!(
+        peer_data(last).get("migrated-version").map(String::as_str),
+        Some(IMAGE_VERSION)
+    );
+    // Once active, the next hooks restart nothing.
+    let restarts_after_active: usize = outputs
+        .iter()
+        .skip_while(|o| o.state.unit_status != Some(Status::Active))
+        .skip(1)
+        .map(|o| o.restarted_services().len())
+        .sum();
+    assert_eq!(restarts_after_active, 0);
+}
+
+#[test]
+fn a_second_unit_reaches_active_once_the_leader_has_published() {
+    let state = with_containers(
+        State::new()
+            .with_relation(database_relation())
+            .with_relation(broker_relation())
+            .with_relation(cache_relation())
+            .with_relation(peers(published_peer_data(), &[0]))
+            .with_secret(secret_key_secret()),
+    );
+    let outputs = context_for_unit(1).run_initial_hooks(state).unwrap();
+    let last = outputs.last().unwrap();
+    assert_eq!(last.state.unit_status, Some(Status::Active));
+    let writes: usize = outputs
+        .iter()
+        .map(|o| o.calls_to("relation-set").len() + o.calls_to("secret-add").len())
+        .sum();
+    assert_eq!(
+        writes, 0,
+        "a non-leader writes no relation data and no secret"
+    );
+    assert_eq!(outputs.iter().map(migration_execs).sum::<usize>(), 0);
+}

@@ -40,6 +40,7 @@ pub mod layers;
 pub mod pebble;
 pub mod record;
 pub mod run;
+pub mod sequence;
 pub mod spec;
 pub mod state;
 
@@ -53,5 +54,6 @@ pub use record::{
     HookToolCall, PebbleCall, RecordedPebbleCall, ServiceTransition, ServiceTransitionKind,
 };
 pub use run::{Charm, CharmFailure, Context, Failure, HookRun, Output, RunError};
+pub use sequence::initial_hook_events;
 pub use spec::{CharmSpec, SpecError};
 pub use state::{ModelProxy, Relation, RelationKind, Secret, State};
