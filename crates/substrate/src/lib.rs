@@ -8,7 +8,9 @@
 //! - [`host`]: the host-side servers the pods use (PostgreSQL, Redis) reachable from pods
 //!   on a host-local service address, never beyond this machine.
 
+pub mod agent;
 pub mod engine;
 pub mod hook_tools;
 pub mod host;
 pub mod model;
+pub mod providers;

@@ -56,6 +56,9 @@ pub struct Model {
     /// Faults waiting to be injected into hook tool calls.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Model config (`juju-http-proxy`, `juju-https-proxy`, `juju-no-proxy`, ...).
+    #[serde(default)]
+    pub model_config: BTreeMap<String, String>,
 }
 
 /// What plays an application.
@@ -226,6 +229,7 @@ impl Model {
             actions: BTreeMap::new(),
             next_action_id: 1,
             faults: Vec::new(),
+            model_config: BTreeMap::new(),
         }
     }
 

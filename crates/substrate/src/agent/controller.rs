@@ -1,0 +1,1423 @@
+//! The controller: owns the live [`Model`], runs one agent thread per charm unit, answers
+//! hook tool calls, plays the providers, and persists the model after every change.
+//!
+//! Event sources and what they queue (Juju's order, contract §1.2):
+//! - a new unit: `install`, `<rel>-relation-created` for every existing relation (peers
+//!   too), `leader-elected` (leader) or `leader-settings-changed`, `config-changed`,
+//!   `start`, then `-relation-joined`/`-relation-changed` per remote unit and an
+//!   application `-relation-changed` when the remote application bag has data;
+//!   `<container>-pebble-ready` comes from the Pebble poller, unordered with `start`;
+//! - `integrate`: `relation-created`, then joined/changed as above, on every unit;
+//! - a committed bag change: `relation-changed` on the units that see the writer;
+//! - `config`: `config-changed`; a timer: `update-status`; `run`: the action;
+//! - `remove-relation`: `relation-departed` per member, then `relation-broken`; a
+//!   removed unit also runs `stop` and `remove`.
+//!
+//! A hook's buffered changes are committed only when `dispatch` exits 0; a failure puts
+//! the unit's agent in `error` with `hook failed: "<name>"` and retries the same hook
+//! with [`Backoff`] until it succeeds.
+//!
+//! Locking: one mutex guards the model and the open hook contexts (tool calls and hook
+//! bookkeeping take it briefly; `dispatch` runs without it); unit queues have their own
+//! locks and are never held while the model lock is taken.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::AgentError;
+use super::backoff::Backoff;
+use super::debug_log::DebugLog;
+use super::dispatch::Dispatcher;
+use super::env::{hook_env, new_context_id, unit_tag};
+use super::hook::{Hook, HookKind, RelationRef};
+use super::pebble_watch::PebbleWatch;
+use super::queue::{HookQueue, Next};
+use crate::hook_tools::server::{ToolHost, ToolServer};
+use crate::hook_tools::{
+    BagOwner, HookContext, HookInfo, ToolError, ToolOutput, ToolRequest, run_tool,
+};
+use crate::model::{ActionRecord, AppKind, CharmMeta, Fault, Model, ModelError, Status, app_of};
+use crate::providers::RemoteApplication;
+
+/// Tools whose effect is immediate: the model is saved after them.
+const IMMEDIATE_TOOLS: [&str; 3] = ["status-set", "application-version-set", "action-log"];
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// Where the model is persisted.
+    pub model_path: PathBuf,
+    /// The debug log file.
+    pub debug_log: PathBuf,
+    /// Retry delays of failed hooks.
+    pub backoff: Backoff,
+    /// How often `update-status` runs (Juju's default: 5 min).
+    pub update_status_interval: Duration,
+    /// How often each workload's Pebble is polled.
+    pub pebble_poll_interval: Duration,
+}
+
+impl ControllerConfig {
+    /// Juju's defaults, with files in `state_dir`.
+    pub fn in_dir(state_dir: &Path) -> Self {
+        Self {
+            model_path: state_dir.join("model.json"),
+            debug_log: state_dir.join("debug.log"),
+            backoff: Backoff::default(),
+            update_status_interval: Duration::from_secs(300),
+            pebble_poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+struct State {
+    model: Model,
+    contexts: HashMap<String, HookContext>,
+}
+
+struct UnitHandle {
+    queue: Arc<HookQueue>,
+    thread: Option<JoinHandle<()>>,
+    _server: ToolServer,
+    _watch: Option<PebbleWatch>,
+}
+
+struct Inner {
+    config: ControllerConfig,
+    state: Mutex<State>,
+    log: DebugLog,
+    units: Mutex<BTreeMap<String, UnitHandle>>,
+    dispatchers: Mutex<BTreeMap<String, Arc<dyn Dispatcher>>>,
+    providers: BTreeMap<&'static str, Arc<dyn RemoteApplication>>,
+}
+
+/// The substrate's controller. Cloning shares it.
+#[derive(Clone)]
+pub struct Controller {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller")
+            .field("model_path", &self.inner.config.model_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The hook-tool host: a weak handle, so servers do not keep the controller alive.
+struct Host(Weak<Inner>);
+
+impl ToolHost for Host {
+    fn call(&self, request: &ToolRequest) -> ToolOutput {
+        let Some(inner) = self.0.upgrade() else {
+            return ToolOutput::error(&ToolError::Run("the controller is shutting down".into()));
+        };
+        inner.call_tool(request)
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves a consistent-enough model for a test
+        // substrate; keep serving rather than cascading panics.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save(&self, model: &Model) {
+        if let Err(err) = model.save(&self.config.model_path) {
+            tracing::error!(%err, "cannot persist the model");
+        }
+    }
+
+    fn call_tool(&self, request: &ToolRequest) -> ToolOutput {
+        let mut state = self.lock();
+        let State { model, contexts } = &mut *state;
+        let Some(ctx) = contexts.get_mut(&request.context_id) else {
+            return ToolOutput::error(&ToolError::Run(format!(
+                "bad request: wrong context ID; got {:?}",
+                request.context_id
+            )));
+        };
+        let output = run_tool(ctx, model, request);
+        let entity = unit_tag(&ctx.unit);
+        let logger = format!("unit.{}.juju-log", ctx.unit);
+        for line in ctx.take_logs() {
+            self.log.write(&entity, &line.level, &logger, &line.message);
+        }
+        if IMMEDIATE_TOOLS.contains(&request.tool.as_str()) && output.code == 0 {
+            self.save(model);
+        }
+        output
+    }
+
+    fn queue(&self, unit: &str) -> Option<Arc<HookQueue>> {
+        self.units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(unit)
+            .map(|h| Arc::clone(&h.queue))
+    }
+
+    fn enqueue(&self, work: Vec<(String, Hook)>) {
+        for (unit, hook) in work {
+            if let Some(queue) = self.queue(&unit) {
+                queue.push(hook);
+            }
+        }
+    }
+
+    fn provider_of(&self, model: &Model, app: &str) -> Option<Arc<dyn RemoteApplication>> {
+        match &model.applications.get(app)?.kind {
+            AppKind::Provider { provider } => self.providers.get(provider.as_str()).cloned(),
+            AppKind::Charm { .. } => None,
+        }
+    }
+
+    /// Runs one hook on `unit` and queues what follows from it.
+    fn run_hook(
+        &self,
+        unit: &str,
+        hook: Hook,
+        retry: Option<u32>,
+        queue: &HookQueue,
+        dispatcher: &dyn Dispatcher,
+    ) {
+        let name = hook.display_name();
+        let prepared = {
+            let mut state = self.lock();
+            match begin_hook(&mut state.model, unit, &hook) {
+                Some(info) => {
+                    let id = new_context_id(unit, &hook);
+                    let env = hook_env(&state.model, unit, &hook, &dispatcher.layout(unit), &id);
+                    state
+                        .contexts
+                        .insert(id.clone(), HookContext::new(id.clone(), unit, info));
+                    self.save(&state.model);
+                    Some((id, env))
+                }
+                None => None,
+            }
+        };
+        let Some((context_id, env)) = prepared else {
+            if retry.is_some() {
+                queue.resolve();
+            }
+            return;
+        };
+        let entity = unit_tag(unit);
+        self.log.write(
+            &entity,
+            "INFO",
+            "juju.worker.uniter.operation",
+            &format!("ran \"{name}\" hook (via hook dispatching script: dispatch)"),
+        );
+        let outcome = dispatcher.dispatch(unit, &env);
+        let logger = format!("unit.{unit}.{name}");
+        self.log.write(
+            &entity,
+            "DEBUG",
+            &logger,
+            &String::from_utf8_lossy(&outcome.stdout),
+        );
+        self.log.write(
+            &entity,
+            "WARNING",
+            &logger,
+            &String::from_utf8_lossy(&outcome.stderr),
+        );
+
+        let mut follow = Vec::new();
+        let mut finished_relation = None;
+        let mut removed_unit = false;
+        {
+            let mut state = self.lock();
+            let Some(mut ctx) = state.contexts.remove(&context_id) else {
+                return;
+            };
+            let model = &mut state.model;
+            if let Some(action) = &hook.action {
+                let report = outcome.succeeded().then(|| ctx.commit(model));
+                finish_action(model, action.id, &ctx, &outcome);
+                if let Ok(u) = model.unit_mut(unit)
+                    && u.agent.current.status != "error"
+                {
+                    u.agent.set(Status::now("idle", ""));
+                }
+                if let Some(report) = report {
+                    follow = self.react(model, unit, &report.changed_bags);
+                }
+            } else if outcome.succeeded() {
+                let report = ctx.commit(model);
+                end_hook(model, unit, &hook);
+                if retry.is_some() {
+                    queue.resolve();
+                }
+                follow = self.react(model, unit, &report.changed_bags);
+                follow.extend(secret_changed_hooks(model, &report.new_revisions));
+                if hook.kind == HookKind::RelationBroken {
+                    finished_relation = hook.relation.as_ref().map(|r| r.id);
+                }
+                removed_unit = hook.kind == HookKind::Remove;
+            } else {
+                let attempts = retry.unwrap_or(0) + 1;
+                let failure = outcome.failure();
+                self.log.write(
+                    &entity,
+                    "ERROR",
+                    "juju.worker.uniter.operation",
+                    &format!(
+                        "hook \"{name}\" (via hook dispatching script: dispatch) failed: {failure}"
+                    ),
+                );
+                if let Ok(u) = model.unit_mut(unit) {
+                    let mut status = Status::now("error", &format!("hook failed: \"{name}\""));
+                    if let Some(rel) = &hook.relation {
+                        status
+                            .data
+                            .insert("relation-id".into(), Value::from(rel.id));
+                        status.data.insert(
+                            "remote-unit".into(),
+                            Value::from(hook.remote_unit.clone().unwrap_or_default()),
+                        );
+                    }
+                    u.agent.set(status);
+                }
+                queue.fail(hook.clone(), attempts, self.config.backoff.delay(attempts));
+            }
+            self.save(&state.model);
+        }
+        self.enqueue(follow);
+        if let Some(id) = finished_relation {
+            self.finish_relation_removal(id);
+        }
+        if removed_unit {
+            self.forget_unit(unit, dispatcher);
+        }
+    }
+
+    /// After committed bag changes: providers answer, and the units that see each
+    /// changed bag get `relation-changed`.
+    fn react(
+        &self,
+        model: &mut Model,
+        writer: &str,
+        changed: &BTreeSet<(u64, BagOwner)>,
+    ) -> Vec<(String, Hook)> {
+        let mut all: BTreeSet<(u64, BagOwner)> = changed.clone();
+        for (id, _) in changed {
+            let Some(rel) = model.relations.get(id) else {
+                continue;
+            };
+            let Some(remote) = rel.remote_app(app_of(writer)).map(str::to_owned) else {
+                continue;
+            };
+            if let Some(provider) = self.provider_of(model, &remote) {
+                all.extend(self.serve(model, provider.as_ref(), *id, &remote));
+            }
+        }
+        changed_hooks(model, &all)
+    }
+
+    /// Lets a provider answer relation `id`; returns the bags it changed.
+    fn serve(
+        &self,
+        model: &mut Model,
+        provider: &dyn RemoteApplication,
+        id: u64,
+        app: &str,
+    ) -> BTreeSet<(u64, BagOwner)> {
+        let before = model.relations.get(&id).cloned();
+        if let Err(err) = provider.serve(model, id, app) {
+            self.log.write(
+                &format!("application-{app}"),
+                "ERROR",
+                "substrate.provider",
+                &err.to_string(),
+            );
+            return BTreeSet::new();
+        }
+        let (Some(before), Some(after)) = (before, model.relations.get(&id)) else {
+            return BTreeSet::new();
+        };
+        let mut changed = BTreeSet::new();
+        if before.app_bags.get(app) != after.app_bags.get(app) {
+            changed.insert((id, BagOwner::App(app.to_owned())));
+        }
+        for (unit, bag) in &after.unit_bags {
+            if app_of(unit) == app && before.unit_bags.get(unit) != Some(bag) {
+                changed.insert((id, BagOwner::Unit(unit.clone())));
+            }
+        }
+        changed
+    }
+
+    fn finish_relation_removal(&self, id: u64) {
+        let units: Vec<Arc<HookQueue>> = self
+            .units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|h| Arc::clone(&h.queue))
+            .collect();
+        if units.iter().any(|q| q.has_relation_work(id)) {
+            return;
+        }
+        let mut state = self.lock();
+        let model = &mut state.model;
+        let Some(rel) = model.relations.get(&id).cloned() else {
+            return;
+        };
+        if !rel.dying {
+            return;
+        }
+        for end in &rel.ends {
+            if let Some(provider) = self.provider_of(model, &end.application)
+                && let Err(err) = provider.relation_removed(model, id, &end.application)
+            {
+                self.log.write(
+                    &format!("application-{}", end.application),
+                    "ERROR",
+                    "substrate.provider",
+                    &err.to_string(),
+                );
+            }
+        }
+        model.relations.remove(&id);
+        for app in model.applications.values_mut() {
+            for unit in app.units.values_mut() {
+                unit.joined.remove(&id);
+            }
+        }
+        self.save(model);
+    }
+
+    fn forget_unit(&self, unit: &str, dispatcher: &dyn Dispatcher) {
+        let handle = self
+            .units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(unit);
+        if let Some(handle) = handle {
+            handle.queue.stop();
+            // The thread is the caller: let it end on its own.
+            drop(handle.thread);
+        }
+        if let Err(err) = dispatcher.stop_unit(unit) {
+            tracing::warn!(%err, unit, "cannot stop the unit's runtime");
+        }
+        let mut follow = Vec::new();
+        {
+            let mut state = self.lock();
+            let model = &mut state.model;
+            let app = app_of(unit).to_owned();
+            if let Ok(a) = model.app_mut(&app) {
+                a.units.retain(|_, u| u.name != unit);
+                if a.leader.as_deref() == Some(unit) {
+                    a.leader = a.units.values().find(|u| !u.dying).map(|u| u.name.clone());
+                    if let Some(leader) = a.leader.clone() {
+                        follow.push((leader, Hook::plain(HookKind::LeaderElected)));
+                    }
+                }
+            }
+            self.save(model);
+        }
+        self.enqueue(follow);
+    }
+}
+
+/// Bookkeeping before a hook runs; `None` skips a hook that no longer applies.
+fn begin_hook(model: &mut Model, unit: &str, hook: &Hook) -> Option<HookInfo> {
+    model.unit(unit).ok()?;
+    if let Some(rel) = &hook.relation {
+        let relation = model.relations.get(&rel.id)?;
+        if relation.dying
+            && !matches!(
+                hook.kind,
+                HookKind::RelationDeparted | HookKind::RelationBroken
+            )
+        {
+            return None;
+        }
+    }
+    let u = model.unit_mut(unit).ok()?;
+    match (hook.kind, &hook.relation, &hook.remote_unit) {
+        // Juju never reports the same member joining twice.
+        (HookKind::RelationJoined, Some(rel), Some(remote))
+            if !u.joined.entry(rel.id).or_default().insert(remote.clone()) =>
+        {
+            return None;
+        }
+        (HookKind::RelationDeparted, Some(rel), Some(remote)) => {
+            if let Some(set) = u.joined.get_mut(&rel.id) {
+                set.remove(remote);
+            }
+        }
+        _ => {}
+    }
+    match hook.kind {
+        HookKind::Install if u.workload.current.status == "waiting" => {
+            u.workload
+                .set(Status::now("maintenance", "installing charm software"));
+        }
+        HookKind::Stop => u
+            .workload
+            .set(Status::now("maintenance", "stopping charm software")),
+        HookKind::Remove => u.workload.set(Status::now(
+            "maintenance",
+            "cleaning up prior to charm deletion",
+        )),
+        _ => {}
+    }
+    if hook.kind != HookKind::UpdateStatus && u.agent.current.status != "error" {
+        u.agent.set(Status::now(
+            "executing",
+            &format!("running {} hook", hook.display_name()),
+        ));
+    }
+    if let Some(action) = &hook.action
+        && let Some(record) = model.actions.get_mut(&action.id)
+    {
+        record.status = "running".into();
+    }
+    Some(HookInfo {
+        hook_name: hook.name(),
+        relation_id: hook.relation.as_ref().map(|r| r.id),
+        remote_unit: hook.remote_unit.clone(),
+        remote_app: hook.relation.as_ref().map(|r| r.remote_app.clone()),
+        departing_unit: hook.departing_unit.clone(),
+        broken: hook.kind == HookKind::RelationBroken,
+        workload: hook.workload.clone(),
+        action: hook.action.clone(),
+    })
+}
+
+/// Bookkeeping after a hook succeeded.
+fn end_hook(model: &mut Model, unit: &str, hook: &Hook) {
+    let Ok(u) = model.unit_mut(unit) else { return };
+    match hook.kind {
+        HookKind::Install => u.installed = true,
+        HookKind::Start => {
+            u.started = true;
+            let current = &u.workload.current;
+            if current.status == "maintenance" && current.message == "installing charm software" {
+                u.workload.set(Status::now("unknown", ""));
+            }
+        }
+        HookKind::RelationBroken => {
+            if let Some(rel) = &hook.relation {
+                u.joined.remove(&rel.id);
+            }
+        }
+        HookKind::Remove => u.workload.set(Status::now("terminated", "")),
+        _ => {}
+    }
+    if hook.kind != HookKind::UpdateStatus || u.agent.current.status == "error" {
+        u.agent.set(Status::now("idle", ""));
+    }
+}
+
+fn finish_action(
+    model: &mut Model,
+    id: u64,
+    ctx: &HookContext,
+    outcome: &super::dispatch::DispatchOutcome,
+) {
+    let Some(record) = model.actions.get_mut(&id) else {
+        return;
+    };
+    let mut results = ctx.action_results.clone();
+    results.insert(
+        "return-code".into(),
+        Value::from(outcome.code.unwrap_or(-1).to_string()),
+    );
+    for (key, bytes) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+        if bytes.is_empty() {
+            continue;
+        }
+        match String::from_utf8(bytes.clone()) {
+            Ok(text) => {
+                results.insert(key.into(), Value::from(text));
+            }
+            Err(_) => {
+                use base64::Engine as _;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+                results.insert(key.into(), Value::from(encoded));
+                results.insert(format!("{key}-encoding"), Value::from("base64"));
+            }
+        }
+    }
+    record.results = results;
+    match (&ctx.action_failed, outcome.succeeded()) {
+        (Some(message), _) => {
+            record.status = "failed".into();
+            record.message = message.clone();
+        }
+        (None, true) => record.status = "completed".into(),
+        (None, false) => {
+            record.status = "failed".into();
+            record.message = outcome.failure();
+        }
+    }
+}
+
+/// `relation-changed` for the units that see each changed bag.
+fn changed_hooks(model: &Model, changed: &BTreeSet<(u64, BagOwner)>) -> Vec<(String, Hook)> {
+    let mut work = Vec::new();
+    for (id, owner) in changed {
+        let Some(rel) = model.relations.get(id) else {
+            continue;
+        };
+        if rel.dying {
+            continue;
+        }
+        let (writer_app, writer_unit) = match owner {
+            BagOwner::Unit(u) => (app_of(u).to_owned(), Some(u.clone())),
+            BagOwner::App(a) => (a.clone(), None),
+        };
+        let Some(target_app) = rel.remote_app(&writer_app) else {
+            continue;
+        };
+        let Ok(target) = model.app(target_app) else {
+            continue;
+        };
+        if !target.is_charm() {
+            continue;
+        }
+        let Some(end) = rel.end_of(target_app) else {
+            continue;
+        };
+        let leader = target.leader.clone();
+        for unit in target.units.values().filter(|u| !u.dying) {
+            let sees = match &writer_unit {
+                Some(w) => w != &unit.name && unit.joined.get(id).is_some_and(|s| s.contains(w)),
+                // A peer app bag is written by the leader, who is not told about it.
+                None => !(rel.is_peer() && leader.as_deref() == Some(unit.name.as_str())),
+            };
+            if sees {
+                let relation = RelationRef {
+                    id: *id,
+                    endpoint: end.endpoint.clone(),
+                    remote_app: writer_app.clone(),
+                };
+                work.push((
+                    unit.name.clone(),
+                    Hook::relation(HookKind::RelationChanged, relation, writer_unit.clone()),
+                ));
+            }
+        }
+    }
+    work
+}
+
+/// `secret-changed` for the consumers tracking an older revision.
+fn secret_changed_hooks(model: &Model, new_revisions: &BTreeSet<String>) -> Vec<(String, Hook)> {
+    let mut work = Vec::new();
+    for xid in new_revisions {
+        let Some(secret) = model.secrets.get(xid) else {
+            continue;
+        };
+        for (unit, consumer) in &secret.consumers {
+            if consumer.tracked < secret.latest() {
+                let mut hook = Hook::plain(HookKind::SecretChanged);
+                hook.secret = Some((
+                    model.secret_uri(xid),
+                    consumer.label.clone().unwrap_or_default(),
+                ));
+                work.push((unit.clone(), hook));
+            }
+        }
+    }
+    work
+}
+
+/// The joined/changed hooks `unit` runs for relation `id` with every remote member.
+fn join_hooks(model: &Model, unit: &str, id: u64) -> Vec<Hook> {
+    let app = app_of(unit);
+    let Some(rel) = model.relations.get(&id) else {
+        return Vec::new();
+    };
+    let (Some(end), Some(remote_app)) = (rel.end_of(app), rel.remote_app(app)) else {
+        return Vec::new();
+    };
+    let relation = RelationRef {
+        id,
+        endpoint: end.endpoint.clone(),
+        remote_app: remote_app.to_owned(),
+    };
+    let mut hooks = Vec::new();
+    if let Ok(remote) = model.app(remote_app) {
+        for r in remote.units.values().filter(|r| r.name != unit && !r.dying) {
+            hooks.push(Hook::relation(
+                HookKind::RelationJoined,
+                relation.clone(),
+                Some(r.name.clone()),
+            ));
+            hooks.push(Hook::relation(
+                HookKind::RelationChanged,
+                relation.clone(),
+                Some(r.name.clone()),
+            ));
+        }
+    }
+    let app_bag_has_data = rel.app_bags.get(remote_app).is_some_and(|b| !b.is_empty());
+    if !rel.is_peer() && app_bag_has_data {
+        hooks.push(Hook::relation(HookKind::RelationChanged, relation, None));
+    }
+    hooks
+}
+
+fn relation_ref(model: &Model, unit: &str, id: u64) -> Option<RelationRef> {
+    let app = app_of(unit);
+    let rel = model.relations.get(&id)?;
+    Some(RelationRef {
+        id,
+        endpoint: rel.end_of(app)?.endpoint.clone(),
+        remote_app: rel.remote_app(app)?.to_owned(),
+    })
+}
+
+impl Controller {
+    /// A controller for `model`, playing `providers`.
+    pub fn new(
+        config: ControllerConfig,
+        model: Model,
+        providers: Vec<Arc<dyn RemoteApplication>>,
+    ) -> Self {
+        let log = DebugLog::new(&config.debug_log);
+        let inner = Inner {
+            config,
+            state: Mutex::new(State {
+                model,
+                contexts: HashMap::new(),
+            }),
+            log,
+            units: Mutex::new(BTreeMap::new()),
+            dispatchers: Mutex::new(BTreeMap::new()),
+            providers: providers.into_iter().map(|p| (p.kind(), p)).collect(),
+        };
+        let controller = Self {
+            inner: Arc::new(inner),
+        };
+        {
+            let state = controller.inner.lock();
+            controller.inner.save(&state.model);
+        }
+        controller
+    }
+
+    /// A copy of the model as it is now.
+    pub fn model(&self) -> Model {
+        self.inner.lock().model.clone()
+    }
+
+    /// The debug log file.
+    pub fn debug_log(&self) -> &Path {
+        self.inner.log.path()
+    }
+
+    /// Polls until `done(model)` holds or `timeout` passes; returns the last model
+    /// either way (`Err` on timeout).
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Model) -> bool,
+    ) -> Result<Model, Box<Model>> {
+        let start = Instant::now();
+        loop {
+            let model = self.model();
+            if done(&model) {
+                return Ok(model);
+            }
+            if start.elapsed() >= timeout {
+                return Err(Box::new(model));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Whether every unit agent has nothing queued, running or waiting for a retry.
+    pub fn is_idle(&self) -> bool {
+        self.inner
+            .units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .all(|h| h.queue.is_idle())
+    }
+
+    /// Deploys the charm in `charm_dir` as `app` with `units` units run by `dispatcher`.
+    pub fn deploy(
+        &self,
+        app: &str,
+        charm_dir: &Path,
+        units: u32,
+        dispatcher: Arc<dyn Dispatcher>,
+    ) -> Result<(), AgentError> {
+        let charm = CharmMeta::load(charm_dir)?;
+        if charm.containers.is_empty() {
+            tracing::debug!(app, "the charm declares no containers");
+        }
+        let names = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            let kind = AppKind::Charm {
+                dir: charm_dir.to_string_lossy().into_owned(),
+            };
+            let added = model.add_application(app, kind, charm, units)?;
+            let names: Vec<String> = added.units.values().map(|u| u.name.clone()).collect();
+            model.add_peer_relations(app)?;
+            self.inner.save(model);
+            names
+        };
+        self.inner
+            .dispatchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(app.to_owned(), Arc::clone(&dispatcher));
+        for name in names {
+            self.start_unit(&name, Arc::clone(&dispatcher), false)?;
+        }
+        Ok(())
+    }
+
+    /// Adds remote application `app` played by provider `kind` (`postgresql`, `redis`).
+    pub fn add_remote(&self, app: &str, kind: &str) -> Result<(), AgentError> {
+        let provider = self.inner.providers.get(kind).cloned().ok_or_else(|| {
+            AgentError::Other(format!(
+                "no provider {kind:?}; known: {}",
+                self.inner
+                    .providers
+                    .keys()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        let mut state = self.inner.lock();
+        let model = &mut state.model;
+        let kind = AppKind::Provider {
+            provider: kind.to_owned(),
+        };
+        model.add_application(app, kind, provider.charm(), 1)?;
+        if let Ok(a) = model.app_mut(app) {
+            for unit in a.units.values_mut() {
+                unit.workload.set(Status::now("active", ""));
+                unit.agent.set(Status::now("idle", ""));
+                unit.installed = true;
+                unit.started = true;
+            }
+            a.status.set(Status::now("active", ""));
+        }
+        if let Err(err) = provider.start(model, app) {
+            model.applications.remove(app);
+            return Err(err.into());
+        }
+        self.inner.save(model);
+        Ok(())
+    }
+
+    /// Starts `unit`'s runtime, hook-tool socket, agent and Pebble poller, and queues its
+    /// deploy hooks; with `announce`, units already running see it join.
+    fn start_unit(
+        &self,
+        unit: &str,
+        dispatcher: Arc<dyn Dispatcher>,
+        announce: bool,
+    ) -> Result<(), AgentError> {
+        let address = dispatcher.start_unit(unit)?;
+        let server = ToolServer::start(
+            &dispatcher.host_socket(unit),
+            Arc::new(Host(Arc::downgrade(&self.inner))),
+        )
+        .map_err(|e| AgentError::io("listen on", dispatcher.host_socket(unit), e))?;
+        let queue = Arc::new(HookQueue::new());
+        let (hooks, containers, others) = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            if let Ok(u) = model.unit_mut(unit) {
+                u.address = address;
+            }
+            let app = model.app(app_of(unit))?;
+            let containers = app.charm.containers.clone();
+            let leader = app.leader.as_deref() == Some(unit);
+            let relations: Vec<u64> = model
+                .relations
+                .values()
+                .filter(|r| r.involves(app_of(unit)) && !r.dying)
+                .map(|r| r.id)
+                .collect();
+            let mut hooks = vec![Hook::plain(HookKind::Install)];
+            for id in &relations {
+                if let Some(rel) = relation_ref(model, unit, *id) {
+                    hooks.push(Hook::relation(HookKind::RelationCreated, rel, None));
+                }
+            }
+            hooks.push(Hook::plain(if leader {
+                HookKind::LeaderElected
+            } else {
+                HookKind::LeaderSettingsChanged
+            }));
+            hooks.push(Hook::plain(HookKind::ConfigChanged));
+            hooks.push(Hook::plain(HookKind::Start));
+            let mut others = Vec::new();
+            for id in &relations {
+                hooks.extend(join_hooks(model, unit, *id));
+                // Units already in the relation see the new unit join.
+                let rel = &model.relations[id];
+                for end in &rel.ends {
+                    let Ok(other_app) = model.app(&end.application) else {
+                        continue;
+                    };
+                    if !other_app.is_charm() {
+                        continue;
+                    }
+                    if !announce {
+                        continue;
+                    }
+                    for other in other_app
+                        .units
+                        .values()
+                        .filter(|o| o.name != unit && !o.dying)
+                    {
+                        if let Some(r) = relation_ref(model, &other.name, *id) {
+                            others.push((
+                                other.name.clone(),
+                                Hook::relation(
+                                    HookKind::RelationJoined,
+                                    r.clone(),
+                                    Some(unit.to_owned()),
+                                ),
+                            ));
+                            others.push((
+                                other.name.clone(),
+                                Hook::relation(HookKind::RelationChanged, r, Some(unit.to_owned())),
+                            ));
+                        }
+                    }
+                }
+            }
+            self.inner.save(model);
+            (hooks, containers, others)
+        };
+        for hook in hooks {
+            queue.push(hook);
+        }
+        queue.schedule_update_status(self.inner.config.update_status_interval);
+        let sockets: BTreeMap<String, PathBuf> = containers
+            .iter()
+            .filter_map(|c| dispatcher.pebble_socket(unit, c).map(|s| (c.clone(), s)))
+            .collect();
+        let watch = if sockets.is_empty() {
+            None
+        } else {
+            let weak = Arc::downgrade(&self.inner);
+            let owner = unit.to_owned();
+            Some(
+                PebbleWatch::start(sockets, self.inner.config.pebble_poll_interval, move |c| {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.enqueue(vec![(owner.clone(), Hook::pebble_ready(c))]);
+                    }
+                })
+                .map_err(|e| AgentError::Other(format!("cannot start the Pebble poller: {e}")))?,
+            )
+        };
+        let thread = {
+            let weak = Arc::downgrade(&self.inner);
+            let queue = Arc::clone(&queue);
+            let unit = unit.to_owned();
+            let every = self.inner.config.update_status_interval;
+            std::thread::Builder::new()
+                .name(format!("agent-{}", unit.replace('/', "-")))
+                .spawn(move || {
+                    loop {
+                        match queue.next(every) {
+                            Next::Stop => break,
+                            Next::Run { hook, retry } => {
+                                let Some(inner) = weak.upgrade() else { break };
+                                inner.run_hook(&unit, *hook, retry, &queue, dispatcher.as_ref());
+                                queue.done();
+                            }
+                        }
+                    }
+                })
+                .map_err(|e| AgentError::Other(format!("cannot start the unit agent: {e}")))?
+        };
+        self.inner
+            .units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                unit.to_owned(),
+                UnitHandle {
+                    queue,
+                    thread: Some(thread),
+                    _server: server,
+                    _watch: watch,
+                },
+            );
+        self.inner.enqueue(others);
+        Ok(())
+    }
+
+    /// Relates `a` and `b` (`app` or `app:endpoint`); returns the relation id.
+    pub fn integrate(&self, a: &str, b: &str) -> Result<u64, AgentError> {
+        let work = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            let id = model.integrate(a, b)?;
+            let ends: Vec<String> = model.relations[&id]
+                .ends
+                .iter()
+                .map(|e| e.application.clone())
+                .collect();
+            for app in &ends {
+                if let Some(provider) = self.inner.provider_of(model, app) {
+                    self.inner.serve(model, provider.as_ref(), id, app);
+                }
+            }
+            let mut work = Vec::new();
+            for app in &ends {
+                let Ok(application) = model.app(app) else {
+                    continue;
+                };
+                if !application.is_charm() {
+                    continue;
+                }
+                for unit in application.units.values().filter(|u| !u.dying) {
+                    if let Some(rel) = relation_ref(model, &unit.name, id) {
+                        work.push((
+                            unit.name.clone(),
+                            Hook::relation(HookKind::RelationCreated, rel, None),
+                        ));
+                    }
+                    for hook in join_hooks(model, &unit.name, id) {
+                        work.push((unit.name.clone(), hook));
+                    }
+                }
+            }
+            self.inner.save(model);
+            (id, work)
+        };
+        self.inner.enqueue(work.1);
+        Ok(work.0)
+    }
+
+    /// Removes the relation between `a` and `b` (`app` or `app:endpoint`): departed and
+    /// broken hooks run, then the relation is gone. Returns its id.
+    pub fn remove_relation(&self, a: &str, b: &str) -> Result<u64, AgentError> {
+        let split = |t: &str| -> (String, Option<String>) {
+            match t.split_once(':') {
+                Some((x, y)) => (x.to_owned(), Some(y.to_owned())),
+                None => (t.to_owned(), None),
+            }
+        };
+        let ((a_app, a_ep), (b_app, b_ep)) = (split(a), split(b));
+        let (id, work) = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            model.app(&a_app)?;
+            model.app(&b_app)?;
+            let matches: Vec<u64> = model
+                .relations
+                .values()
+                .filter(|r| !r.dying)
+                .filter(|r| {
+                    let fits = |app: &str, ep: &Option<String>| {
+                        r.end_of(app)
+                            .is_some_and(|e| ep.as_ref().is_none_or(|x| *x == e.endpoint))
+                    };
+                    !r.is_peer() && fits(&a_app, &a_ep) && fits(&b_app, &b_ep)
+                })
+                .map(|r| r.id)
+                .collect();
+            let id = match matches.as_slice() {
+                [id] => *id,
+                [] => {
+                    return Err(
+                        ModelError::Relation(format!("no relation between {a} and {b}")).into(),
+                    );
+                }
+                _ => {
+                    return Err(ModelError::Relation(format!(
+                        "several relations between {a} and {b}; name the endpoints"
+                    ))
+                    .into());
+                }
+            };
+            let work = departure_hooks(model, id);
+            if let Some(rel) = model.relations.get_mut(&id) {
+                rel.dying = true;
+            }
+            self.inner.save(model);
+            (id, work)
+        };
+        self.inner.enqueue(work);
+        self.inner.finish_relation_removal(id);
+        Ok(id)
+    }
+
+    /// Sets config values given as text, checked against the charm's options.
+    pub fn config_set(
+        &self,
+        app: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<(), AgentError> {
+        self.change_config(app, |application| {
+            for (key, text) in values {
+                let option = application.charm.options.get(key).ok_or_else(|| {
+                    ModelError::UnknownOption {
+                        application: application.name.clone(),
+                        key: key.clone(),
+                    }
+                })?;
+                let value = option.kind.parse_value(key, text)?;
+                application.config.insert(key.clone(), value);
+            }
+            Ok(())
+        })
+    }
+
+    /// Resets options to their defaults.
+    pub fn config_reset(&self, app: &str, keys: &[String]) -> Result<(), AgentError> {
+        self.change_config(app, |application| {
+            for key in keys {
+                let option = application.charm.options.get(key).ok_or_else(|| {
+                    ModelError::UnknownOption {
+                        application: application.name.clone(),
+                        key: key.clone(),
+                    }
+                })?;
+                match &option.default {
+                    Some(default) => application.config.insert(key.clone(), default.clone()),
+                    None => application.config.remove(key),
+                };
+            }
+            Ok(())
+        })
+    }
+
+    fn change_config(
+        &self,
+        app: &str,
+        change: impl FnOnce(&mut crate::model::Application) -> Result<(), ModelError>,
+    ) -> Result<(), AgentError> {
+        let work = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            let application = model.app_mut(app)?;
+            if !application.is_charm() {
+                return Err(ModelError::Invalid(format!(
+                    "{app} is a remote application; it has no config"
+                ))
+                .into());
+            }
+            let before = application.config.clone();
+            let mut changed = application.clone();
+            change(&mut changed)?;
+            let differs = changed.config != before;
+            *application = changed;
+            self.inner.save(model);
+            if !differs {
+                return Ok(());
+            }
+            model
+                .app(app)?
+                .units
+                .values()
+                .filter(|u| !u.dying)
+                .map(|u| (u.name.clone(), Hook::plain(HookKind::ConfigChanged)))
+                .collect()
+        };
+        self.inner.enqueue(work);
+        Ok(())
+    }
+
+    /// Queues action `name` on `unit` with `key=value` parameters checked against
+    /// actions.yaml; returns the action id.
+    pub fn run_action(
+        &self,
+        unit: &str,
+        name: &str,
+        params: &BTreeMap<String, String>,
+    ) -> Result<u64, AgentError> {
+        let id = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            let u = model.unit(unit)?;
+            if u.dying {
+                return Err(ModelError::Invalid(format!("unit {unit} is being removed")).into());
+            }
+            let app = model.app(app_of(unit))?;
+            if !app.is_charm() {
+                return Err(ModelError::Invalid(format!(
+                    "{unit} is a remote unit; it runs no actions"
+                ))
+                .into());
+            }
+            let params = app.charm.validate_action(name, params)?;
+            let id = model.next_action_id;
+            model.next_action_id += 1;
+            model.actions.insert(
+                id,
+                ActionRecord {
+                    id,
+                    unit: unit.to_owned(),
+                    name: name.to_owned(),
+                    params,
+                    status: "pending".into(),
+                    message: String::new(),
+                    results: BTreeMap::new(),
+                    log: Vec::new(),
+                },
+            );
+            self.inner.save(model);
+            id
+        };
+        self.inner
+            .enqueue(vec![(unit.to_owned(), Hook::action(id, name))]);
+        Ok(id)
+    }
+
+    /// Adds a fault: the next `fault.count` calls of `fault.tool` fail.
+    pub fn inject_fault(&self, fault: Fault) {
+        let mut state = self.inner.lock();
+        state.model.faults.push(fault);
+        self.inner.save(&state.model);
+    }
+
+    /// Scales charm application `app` to `units` units.
+    pub fn scale(&self, app: &str, units: u32) -> Result<(), AgentError> {
+        let dispatcher = self
+            .inner
+            .dispatchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(app)
+            .cloned()
+            .ok_or_else(|| {
+                ModelError::Invalid(format!("{app} is not a charm deployed by this controller"))
+            })?;
+        let (added, removing) = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            let application = model.app_mut(app)?;
+            let live: Vec<String> = application
+                .units
+                .values()
+                .filter(|u| !u.dying)
+                .map(|u| u.name.clone())
+                .collect();
+            let mut added = Vec::new();
+            for _ in live.len() as u32..units {
+                added.push(application.add_unit());
+            }
+            if application.leader.is_none() {
+                application.leader = added.first().cloned();
+            }
+            let removing: Vec<String> = live
+                .iter()
+                .rev()
+                .take(live.len().saturating_sub(units as usize))
+                .cloned()
+                .collect();
+            self.inner.save(model);
+            (added, removing)
+        };
+        for unit in added {
+            self.start_unit(&unit, Arc::clone(&dispatcher), true)?;
+        }
+        for unit in removing {
+            self.remove_unit(&unit);
+        }
+        Ok(())
+    }
+
+    fn remove_unit(&self, unit: &str) {
+        let work = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            let Ok(u) = model.unit_mut(unit) else { return };
+            u.dying = true;
+            let mut work = Vec::new();
+            let relations: Vec<u64> = model
+                .relations
+                .values()
+                .filter(|r| r.involves(app_of(unit)))
+                .map(|r| r.id)
+                .collect();
+            for id in relations {
+                let Some(rel) = relation_ref(model, unit, id) else {
+                    continue;
+                };
+                let members: Vec<String> = model
+                    .unit(unit)
+                    .map(|u| {
+                        u.joined
+                            .get(&id)
+                            .cloned()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for m in members {
+                    work.push((
+                        unit.to_owned(),
+                        Hook::relation(HookKind::RelationDeparted, rel.clone(), Some(m)),
+                    ));
+                }
+                work.push((
+                    unit.to_owned(),
+                    Hook::relation(HookKind::RelationBroken, rel, None),
+                ));
+                // Other units that saw this one join see it depart.
+                for app in model.applications.values().filter(|a| a.is_charm()) {
+                    for other in app.units.values().filter(|o| o.name != unit) {
+                        if other.joined.get(&id).is_some_and(|s| s.contains(unit))
+                            && let Some(r) = relation_ref(model, &other.name, id)
+                        {
+                            work.push((
+                                other.name.clone(),
+                                Hook::relation(
+                                    HookKind::RelationDeparted,
+                                    r,
+                                    Some(unit.to_owned()),
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            work.push((unit.to_owned(), Hook::plain(HookKind::Stop)));
+            work.push((unit.to_owned(), Hook::plain(HookKind::Remove)));
+            self.inner.save(model);
+            work
+        };
+        self.inner.enqueue(work);
+    }
+
+    /// Removes application `app`: its relations, then its units (charms) or its server
+    /// (providers).
+    pub fn remove_application(&self, app: &str) -> Result<(), AgentError> {
+        let (relations, units, provider) = {
+            let state = self.inner.lock();
+            let model = &state.model;
+            let application = model.app(app)?;
+            let relations: Vec<(String, String)> = model
+                .relations
+                .values()
+                .filter(|r| r.involves(app) && !r.is_peer() && !r.dying)
+                .filter_map(|r| {
+                    Some((
+                        format!("{app}:{}", r.end_of(app)?.endpoint),
+                        r.remote_app(app)?.to_owned(),
+                    ))
+                })
+                .collect();
+            let units: Vec<String> = application
+                .units
+                .values()
+                .filter(|u| !u.dying)
+                .map(|u| u.name.clone())
+                .collect();
+            (relations, units, self.inner.provider_of(model, app))
+        };
+        for (mine, other) in relations {
+            self.remove_relation(&mine, &other)?;
+        }
+        match provider {
+            Some(provider) => {
+                let mut state = self.inner.lock();
+                let model = &mut state.model;
+                // Relations with remote applications need no hooks on this side.
+                provider.stop(model, app)?;
+                model
+                    .relations
+                    .retain(|_, r| !(r.involves(app) && r.is_peer()));
+                model.applications.remove(app);
+                self.inner.save(model);
+            }
+            None => {
+                for unit in units {
+                    self.remove_unit(&unit);
+                }
+                let inner = Arc::downgrade(&self.inner);
+                let app = app.to_owned();
+                // Drop the application once its last unit is gone.
+                std::thread::spawn(move || {
+                    loop {
+                        std::thread::sleep(Duration::from_millis(100));
+                        let Some(inner) = inner.upgrade() else { return };
+                        let mut state = inner.lock();
+                        let model = &mut state.model;
+                        if model
+                            .applications
+                            .get(&app)
+                            .is_none_or(|a| a.units.is_empty())
+                        {
+                            model.applications.remove(&app);
+                            model.relations.retain(|_, r| !r.involves(&app));
+                            inner.save(model);
+                            return;
+                        }
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops every unit agent (hooks in flight finish first). The model stays on disk.
+    pub fn shutdown(&self) {
+        let handles: Vec<UnitHandle> = {
+            let mut units = self.inner.units.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::take(&mut *units).into_values().collect()
+        };
+        for handle in &handles {
+            handle.queue.stop();
+        }
+        for mut handle in handles {
+            if let Some(thread) = handle.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// Departed hooks for every member, then broken, on every charm unit in relation `id`.
+fn departure_hooks(model: &Model, id: u64) -> Vec<(String, Hook)> {
+    let Some(rel) = model.relations.get(&id) else {
+        return Vec::new();
+    };
+    let mut work = Vec::new();
+    for end in &rel.ends {
+        let Ok(app) = model.app(&end.application) else {
+            continue;
+        };
+        if !app.is_charm() {
+            continue;
+        }
+        for unit in app.units.values() {
+            let Some(r) = relation_ref(model, &unit.name, id) else {
+                continue;
+            };
+            for member in unit.joined.get(&id).into_iter().flatten() {
+                work.push((
+                    unit.name.clone(),
+                    Hook::relation(HookKind::RelationDeparted, r.clone(), Some(member.clone())),
+                ));
+            }
+            work.push((
+                unit.name.clone(),
+                Hook::relation(HookKind::RelationBroken, r, None),
+            ));
+        }
+    }
+    work
+}

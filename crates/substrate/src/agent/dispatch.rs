@@ -1,0 +1,373 @@
+//! Running the charm's `dispatch` for one hook, the way Juju's uniter does (contract
+//! §1.1): `<charm dir>/dispatch` with no arguments, the environment cleared and set
+//! exactly, the charm dir as working directory, stdin `/dev/null`, stdout and stderr
+//! captured.
+//!
+//! [`PodDispatcher`] runs it inside the unit pod's `charm` container with `podman exec`;
+//! [`LocalDispatcher`] runs it as a host process (a charm directory on this machine),
+//! which is what fast agent tests use. Both lay the unit out as Juju does: the charm dir,
+//! the tools dir of `jujuc` links, and the agent socket under the data dir.
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::AgentError;
+use super::env::{UnitLayout, unit_tag};
+use crate::engine::{CHARM_CONTAINER, Engine, PodSpec, UnitName};
+use crate::hook_tools::TOOL_NAMES;
+use std::time::Duration;
+
+/// The files of a charm the substrate installs into a unit's charm dir.
+pub const CHARM_FILES: [&str; 4] = ["metadata.yaml", "config.yaml", "actions.yaml", "dispatch"];
+
+/// How one dispatch ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DispatchOutcome {
+    /// The exit code (`None`: killed by a signal, or not started).
+    pub code: Option<i32>,
+    /// Captured standard output.
+    pub stdout: Vec<u8>,
+    /// Captured standard error.
+    pub stderr: Vec<u8>,
+    /// Why the process could not start, if it did not.
+    pub start_error: Option<String>,
+}
+
+impl DispatchOutcome {
+    /// Whether the hook succeeded (exit 0).
+    pub fn succeeded(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Juju's description of a failure: `exit status N`, `signal: killed`, or the start error.
+    pub fn failure(&self) -> String {
+        match (&self.start_error, self.code) {
+            (Some(err), _) => err.clone(),
+            (None, Some(code)) => format!("exit status {code}"),
+            (None, None) => "signal: killed".to_owned(),
+        }
+    }
+}
+
+/// Where and how a unit's charm runs.
+pub trait Dispatcher: Send + Sync + 'static {
+    /// The unit's paths as the charm process sees them.
+    fn layout(&self, unit: &str) -> UnitLayout;
+    /// Where, on this host, the agent listens for the unit's hook tool calls.
+    fn host_socket(&self, unit: &str) -> PathBuf;
+    /// Brings the unit's runtime up (its pod, when there is one) and installs the charm
+    /// files and hook tools (idempotent). Returns the unit's address when it has one.
+    fn start_unit(&self, unit: &str) -> Result<Option<String>, AgentError>;
+    /// Takes the unit's runtime down.
+    fn stop_unit(&self, unit: &str) -> Result<(), AgentError>;
+    /// Where, on this host, workload `container`'s Pebble socket is, if it has one.
+    fn pebble_socket(&self, unit: &str, container: &str) -> Option<PathBuf>;
+    /// Runs `dispatch` with exactly `env`.
+    fn dispatch(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome;
+}
+
+fn outcome(result: std::io::Result<std::process::Output>) -> DispatchOutcome {
+    match result {
+        Ok(output) => DispatchOutcome {
+            code: output.status.code(),
+            stdout: output.stdout,
+            stderr: output.stderr,
+            start_error: None,
+        },
+        Err(err) => DispatchOutcome {
+            start_error: Some(format!("cannot start dispatch: {err}")),
+            ..DispatchOutcome::default()
+        },
+    }
+}
+
+/// Runs the charm as a host process, laid out under `root` as Juju lays out
+/// `/var/lib/juju`.
+#[derive(Debug, Clone)]
+pub struct LocalDispatcher {
+    root: PathBuf,
+    charm_source: PathBuf,
+    jujuc: PathBuf,
+    pebble_dir: Option<PathBuf>,
+}
+
+impl LocalDispatcher {
+    /// Units get their data dir under `root`, a copy of the charm files in
+    /// `charm_source`, and hook tools linked to the `jujuc` binary.
+    pub fn new(root: &Path, charm_source: &Path, jujuc: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            charm_source: charm_source.to_path_buf(),
+            jujuc: jujuc.to_path_buf(),
+            pebble_dir: None,
+        }
+    }
+
+    /// Workload `<c>`'s Pebble listens on `<dir>/<unit-tag>/<c>/pebble.socket`.
+    pub fn with_pebble_dir(mut self, dir: &Path) -> Self {
+        self.pebble_dir = Some(dir.to_path_buf());
+        self
+    }
+}
+
+impl Dispatcher for LocalDispatcher {
+    fn start_unit(&self, unit: &str) -> Result<Option<String>, AgentError> {
+        self.prepare(unit)?;
+        Ok(None)
+    }
+
+    fn stop_unit(&self, unit: &str) -> Result<(), AgentError> {
+        let layout = self.layout(unit);
+        for dir in [layout.tools_dir, layout.charm_dir] {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AgentError::io("remove", dir, e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn pebble_socket(&self, unit: &str, container: &str) -> Option<PathBuf> {
+        self.pebble_dir
+            .as_ref()
+            .map(|d| d.join(unit_tag(unit)).join(container).join("pebble.socket"))
+    }
+
+    fn layout(&self, unit: &str) -> UnitLayout {
+        UnitLayout::juju(&self.root.to_string_lossy(), unit)
+    }
+
+    fn host_socket(&self, unit: &str) -> PathBuf {
+        PathBuf::from(self.layout(unit).agent_socket)
+    }
+
+    fn dispatch(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome {
+        let layout = self.layout(unit);
+        let program = Path::new(&layout.charm_dir).join("dispatch");
+        outcome(
+            Command::new(&program)
+                .env_clear()
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .current_dir(&layout.charm_dir)
+                .stdin(Stdio::null())
+                .output(),
+        )
+    }
+}
+
+impl LocalDispatcher {
+    fn prepare(&self, unit: &str) -> Result<(), AgentError> {
+        let layout = self.layout(unit);
+        let charm_dir = Path::new(&layout.charm_dir);
+        let tools_dir = Path::new(&layout.tools_dir);
+        for dir in [charm_dir, tools_dir] {
+            std::fs::create_dir_all(dir).map_err(|e| AgentError::io("create", dir, e))?;
+        }
+        for name in CHARM_FILES {
+            let source = self.charm_source.join(name);
+            if source.exists() {
+                let dest = charm_dir.join(name);
+                std::fs::copy(&source, &dest).map_err(|e| AgentError::io("copy", &source, e))?;
+            }
+        }
+        for tool in TOOL_NAMES {
+            let link = tools_dir.join(tool);
+            if std::fs::symlink_metadata(&link).is_err() {
+                symlink(&self.jujuc, &link).map_err(|e| AgentError::io("link", &link, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the charm in the unit pod's `charm` container (as the engine lays pods out).
+///
+/// The engine mounts only `/charm/containers` into the charm container, so the agent
+/// socket lives on the host at `<unit>/containers/.juju-agent/agent.socket` and Juju's
+/// path `/var/lib/juju/agents/unit-<app>-<n>/agent.socket` is a link to it; the charm
+/// files and `jujuc` are copied in with `podman cp`.
+#[derive(Debug, Clone)]
+pub struct PodDispatcher {
+    engine: Engine,
+    charm_source: PathBuf,
+    jujuc: PathBuf,
+    images: Option<PodImages>,
+}
+
+/// The images a unit pod is made of, when the dispatcher brings pods up itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodImages {
+    /// The charm container's image.
+    pub charm: String,
+    /// The `indico` and `indico-celery` image.
+    pub indico: String,
+    /// The `indico-nginx` image.
+    pub nginx: String,
+    /// The exporter image.
+    pub exporter: String,
+}
+
+/// Where `jujuc` is installed in the charm container.
+const JUJUC_IN_CONTAINER: &str = "/charm/bin/jujuc";
+/// The agent socket's directory under the unit's `/charm/containers`.
+const AGENT_DIR: &str = ".juju-agent";
+
+impl PodDispatcher {
+    /// Charm files from `charm_source`, hook tools from `jujuc`.
+    pub fn new(engine: Engine, charm_source: &Path, jujuc: &Path) -> Self {
+        Self {
+            engine,
+            charm_source: charm_source.to_path_buf(),
+            jujuc: jujuc.to_path_buf(),
+            images: None,
+        }
+    }
+
+    /// Brings each unit's pod up from `images` (and down on removal).
+    pub fn with_images(mut self, images: PodImages) -> Self {
+        self.images = Some(images);
+        self
+    }
+
+    fn container(unit: &str) -> Result<String, AgentError> {
+        let name = UnitName::parse(unit)?;
+        Ok(format!("{}-{CHARM_CONTAINER}", name.pod_name()))
+    }
+}
+
+impl Dispatcher for PodDispatcher {
+    fn layout(&self, unit: &str) -> UnitLayout {
+        UnitLayout::juju("/var/lib/juju", unit)
+    }
+
+    fn host_socket(&self, unit: &str) -> PathBuf {
+        let pod = unit.replace('/', "-");
+        self.engine
+            .state()
+            .unit_containers_dir(&pod)
+            .join(AGENT_DIR)
+            .join("agent.socket")
+    }
+
+    fn start_unit(&self, unit: &str) -> Result<Option<String>, AgentError> {
+        let mut address = None;
+        if let Some(images) = &self.images {
+            let name = UnitName::parse(unit)?;
+            let exists = self
+                .engine
+                .podman()
+                .check(["pod", "exists", name.pod_name().as_str()])?;
+            if !exists {
+                let spec = PodSpec::indico_unit(
+                    name,
+                    &images.charm,
+                    &images.indico,
+                    &images.nginx,
+                    &images.exporter,
+                );
+                let pod = spec.up(&self.engine, Duration::from_secs(60))?;
+                address = Some(pod.ip.to_string());
+            }
+        }
+        self.prepare(unit)?;
+        Ok(address)
+    }
+
+    fn stop_unit(&self, unit: &str) -> Result<(), AgentError> {
+        if self.images.is_some() {
+            PodSpec::down(&self.engine, &UnitName::parse(unit)?)?;
+        }
+        Ok(())
+    }
+
+    fn pebble_socket(&self, unit: &str, container: &str) -> Option<PathBuf> {
+        Some(
+            self.engine
+                .state()
+                .pebble_socket(&unit.replace('/', "-"), container),
+        )
+    }
+
+    fn dispatch(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome {
+        self.dispatch_in_pod(unit, env)
+    }
+}
+
+impl PodDispatcher {
+    fn prepare(&self, unit: &str) -> Result<(), AgentError> {
+        let container = Self::container(unit)?;
+        let layout = self.layout(unit);
+        let tag = unit_tag(unit);
+        let links: Vec<String> = TOOL_NAMES
+            .iter()
+            .map(|t| format!("ln -sf {JUJUC_IN_CONTAINER} {}/{t}", layout.tools_dir))
+            .collect();
+        let script = format!(
+            "set -e\nmkdir -p {charm} {tools} /charm/bin\nln -sf /charm/containers/{AGENT_DIR}/agent.socket {socket}\n{links}\n",
+            charm = layout.charm_dir,
+            tools = layout.tools_dir,
+            socket = layout.agent_socket,
+            links = links.join("\n"),
+        );
+        let podman = self.engine.podman();
+        podman.run(["exec", container.as_str(), "sh", "-c", script.as_str()])?;
+        let jujuc_dest = format!("{container}:{JUJUC_IN_CONTAINER}");
+        let jujuc = self.jujuc.to_string_lossy().into_owned();
+        podman.run(["cp", jujuc.as_str(), jujuc_dest.as_str()])?;
+        for name in CHARM_FILES {
+            let source = self.charm_source.join(name);
+            if source.exists() {
+                let source = source.to_string_lossy().into_owned();
+                let dest = format!("{container}:{}/{name}", layout.charm_dir);
+                podman.run(["cp", source.as_str(), dest.as_str()])?;
+            }
+        }
+        // podman cp keeps the host file's mode; make sure dispatch runs whatever it was.
+        let chmod = format!(
+            "chmod 0755 {}/dispatch {JUJUC_IN_CONTAINER}",
+            layout.charm_dir
+        );
+        podman.run(["exec", container.as_str(), "sh", "-c", chmod.as_str()])?;
+        tracing::debug!(
+            unit,
+            tag,
+            "charm and hook tools installed in the charm container"
+        );
+        let host_dir = self.host_socket(unit);
+        if let Some(dir) = host_dir.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| AgentError::io("create", dir, e))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| AgentError::io("chmod", dir, e))?;
+        }
+        Ok(())
+    }
+
+    fn dispatch_in_pod(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome {
+        let container = match Self::container(unit) {
+            Ok(c) => c,
+            Err(err) => {
+                return DispatchOutcome {
+                    start_error: Some(err.to_string()),
+                    ..DispatchOutcome::default()
+                };
+            }
+        };
+        let layout = self.layout(unit);
+        let mut command = self.engine.podman().command();
+        command.args([
+            "exec",
+            "--workdir",
+            &layout.charm_dir,
+            &container,
+            "/usr/bin/env",
+            "-i",
+        ]);
+        // The hook environment holds no secrets (ids, names, paths, proxies), so it
+        // may travel as arguments of `env -i`.
+        command.args(env.iter().map(|(k, v)| format!("{k}={v}")));
+        command.arg(format!("{}/dispatch", layout.charm_dir));
+        outcome(command.stdin(Stdio::null()).output())
+    }
+}
