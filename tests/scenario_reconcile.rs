@@ -426,3 +426,41 @@ fn a_credentials_secret_not_granted_yet_means_waiting_for_the_database() {
         waiting("Waiting for database availability")
     );
 }
+
+#[test]
+fn a_service_that_dies_at_once_or_a_failing_check_is_a_waiting_status_not_a_failed_hook() {
+    let broken = ready_leader_state()
+        .with_container("indico", indico_container().with_failing_service("indico"));
+    let out = context()
+        .run(ScenarioEvent::config_changed(), broken)
+        .unwrap();
+    assert_eq!(
+        out.state.unit_status,
+        waiting("Waiting for services to start: indico")
+    );
+
+    let converged = context()
+        .run(ScenarioEvent::config_changed(), ready_leader_state())
+        .unwrap()
+        .state;
+    let mut failing = converged.clone();
+    let nginx = failing.containers.remove("indico-nginx").unwrap();
+    failing = failing.with_container(
+        "indico-nginx",
+        nginx.with_check_status("indico-nginx-alive", pebble_client::CheckStatus::Down, 3),
+    );
+    let out = context()
+        .run(
+            ScenarioEvent::pebble_check_failed("indico-nginx", "indico-nginx-alive"),
+            failing,
+        )
+        .unwrap();
+    assert_eq!(
+        out.state.unit_status,
+        waiting("Health checks failing: indico-nginx-alive")
+    );
+    assert!(
+        out.pebble_writes().is_empty(),
+        "a failing check is not fixed by rewriting"
+    );
+}

@@ -183,6 +183,21 @@ pub enum Inconsistency {
     /// `leader-settings-changed` on the leader, which Juju never sends.
     #[error("leader-settings-changed is only sent to non-leader units")]
     LeaderSettingsOnLeader,
+    /// `leader-elected` on a unit that is not the leader.
+    #[error("leader-elected is only sent to the leader")]
+    LeaderElectedOnNonLeader,
+    /// A regular relation whose remote application name is not a valid Juju name.
+    #[error(
+        "relation {endpoint}:{id} has remote application {app:?}, which is not a valid application name"
+    )]
+    InvalidRemoteApp {
+        /// The endpoint.
+        endpoint: String,
+        /// The id.
+        id: u64,
+        /// The name given.
+        app: String,
+    },
 }
 
 fn json_type(value: &serde_json::Value) -> String {
@@ -254,6 +269,15 @@ fn check_relations(spec: &CharmSpec, state: &State, found: &mut Vec<Inconsistenc
             found.push(Inconsistency::DuplicateRelationId(relation.id));
         }
         *per_endpoint.entry(&relation.endpoint).or_default() += 1;
+        if relation.kind == RelationKind::Regular
+            && !juju_runtime::names::is_valid_application_name(&relation.remote_app)
+        {
+            found.push(Inconsistency::InvalidRemoteApp {
+                endpoint: relation.endpoint.clone(),
+                id: relation.id,
+                app: relation.remote_app.clone(),
+            });
+        }
         let Some(endpoint) = spec.endpoints.get(&relation.endpoint) else {
             found.push(Inconsistency::RelationOnUndeclaredEndpoint {
                 endpoint: relation.endpoint.clone(),
@@ -306,6 +330,9 @@ fn check_event(
         ScenarioEvent::Simple(name) => {
             if name == "leader-settings-changed" && state.leader {
                 found.push(Inconsistency::LeaderSettingsOnLeader);
+            }
+            if name == "leader-elected" && !state.leader {
+                found.push(Inconsistency::LeaderElectedOnNonLeader);
             }
         }
         ScenarioEvent::Relation {

@@ -153,6 +153,9 @@ pub struct Container {
     pub notices: Vec<Notice>,
     /// `system-info`'s boot id.
     pub boot_id: String,
+    /// Services whose process exits at once: starting them fails the change (as Pebble
+    /// reports a service that exits within its first second) and leaves them in `error`.
+    pub failing_services: BTreeSet<String>,
 }
 
 impl Default for Container {
@@ -167,6 +170,7 @@ impl Default for Container {
             checks: BTreeMap::new(),
             notices: Vec::new(),
             boot_id: "00000000-0000-4000-8000-000000000001".to_owned(),
+            failing_services: BTreeSet::new(),
         }
     }
 }
@@ -255,6 +259,12 @@ impl Container {
                 status,
                 started_with,
             });
+        self
+    }
+
+    /// With service `name` exiting at once whenever it is started.
+    pub fn with_failing_service(mut self, name: impl Into<String>) -> Self {
+        self.failing_services.insert(name.into());
         self
     }
 

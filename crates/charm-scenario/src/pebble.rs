@@ -215,7 +215,9 @@ fn is_running(container: &Container, name: &str) -> bool {
         .is_some_and(|s| s.status == ServiceStatus::Active)
 }
 
-/// Starts or restarts `names` (which must be in `plan`), recording transitions.
+/// Starts or restarts `names` (which must be in `plan`), recording transitions. A service
+/// in [`Container::failing_services`] ends in `error`; the change then fails as Pebble's
+/// does, naming each such service.
 fn start_services(
     container: &mut Container,
     transitions: &mut Vec<ServiceTransition>,
@@ -223,7 +225,8 @@ fn start_services(
     plan: &Plan,
     names: &[String],
     restart: bool,
-) {
+) -> Result<(), String> {
+    let mut failed = Vec::new();
     for name in names {
         let running = is_running(container, name);
         if running && !restart {
@@ -235,13 +238,38 @@ fn start_services(
             ServiceTransitionKind::Started
         };
         transition(transitions, container_name, name, kind);
+        let status = if container.failing_services.contains(name) {
+            failed.push(format!(
+                "- Start service \"{name}\" (cannot start service: exited quickly with code 1)"
+            ));
+            ServiceStatus::Error
+        } else {
+            ServiceStatus::Active
+        };
         container.services.insert(
             name.clone(),
             ServiceRuntime {
-                status: ServiceStatus::Active,
+                status,
                 started_with: plan.services.get(name).cloned(),
             },
         );
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot perform the following tasks:\n{}",
+            failed.join("\n")
+        ))
+    }
+}
+
+/// The error of a change that failed with `err`.
+fn change_failed(kind: &str, err: String) -> Error {
+    Error::ChangeFailed {
+        id: "1".to_owned(),
+        kind: kind.to_owned(),
+        err,
     }
 }
 
@@ -337,15 +365,17 @@ impl Pebble for FakePebble {
                 })
                 .map(|(n, _)| n.clone())
                 .collect();
-            start_services(c, transitions, name, &plan, &changed, true);
+            let restarted = start_services(c, transitions, name, &plan, &changed, true);
             let enabled: Vec<String> = plan
                 .services
                 .iter()
                 .filter(|(_, s)| s.startup == Some(Startup::Enabled))
                 .map(|(n, _)| n.clone())
                 .collect();
-            start_services(c, transitions, name, &plan, &enabled, false);
-            Ok(())
+            let started = start_services(c, transitions, name, &plan, &enabled, false);
+            restarted
+                .and(started)
+                .map_err(|err| change_failed("replan", err))
         })
     }
 
@@ -356,8 +386,8 @@ impl Pebble for FakePebble {
         self.with_container(call, |c, transitions, name| {
             let plan = plan_of(c, "POST /v1/services")?;
             let names = known_services(&plan, services, "POST /v1/services")?;
-            start_services(c, transitions, name, &plan, &names, false);
-            Ok(())
+            start_services(c, transitions, name, &plan, &names, false)
+                .map_err(|err| change_failed("start", err))
         })
     }
 
@@ -386,8 +416,8 @@ impl Pebble for FakePebble {
         self.with_container(call, |c, transitions, name| {
             let plan = plan_of(c, "POST /v1/services")?;
             let names = known_services(&plan, services, "POST /v1/services")?;
-            start_services(c, transitions, name, &plan, &names, true);
-            Ok(())
+            start_services(c, transitions, name, &plan, &names, true)
+                .map_err(|err| change_failed("restart", err))
         })
     }
 

@@ -172,6 +172,23 @@ fn impossible_relations_containers_and_actions_are_refused() {
         );
     }
     let err = noop()
+        .run(
+            ScenarioEvent::leader_elected(),
+            State::new().with_relation(Relation::new("cache", 9, "Redis_K8s")),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.inconsistencies(),
+        [
+            Inconsistency::InvalidRemoteApp {
+                endpoint: "cache".into(),
+                id: 9,
+                app: "Redis_K8s".into()
+            },
+            Inconsistency::LeaderElectedOnNonLeader,
+        ]
+    );
+    let err = noop()
         .run(ScenarioEvent::pebble_ready("db"), State::new())
         .unwrap_err();
     assert!(matches!(
@@ -801,4 +818,44 @@ fn exec_answers_by_longest_prefix_and_files_need_their_parent() {
         out.state.containers["web"].files["/etc/app/app.conf"].permissions,
         0o600
     );
+}
+
+#[test]
+fn a_service_that_exits_at_once_fails_the_replan_and_stays_in_error() {
+    let out = ctx(|run| {
+        let pebble = run.pebble("web");
+        block_on(async {
+            pebble
+                .add_layer("demo", &layer(WEB_LAYER), true)
+                .await
+                .unwrap();
+            match pebble.replan().await {
+                Err(PebbleError::ChangeFailed { kind, err, .. }) => {
+                    assert_eq!(kind, "replan");
+                    assert!(err.contains("Start service \"worker\""), "{err}");
+                    assert!(!err.contains("\"web\""), "{err}");
+                }
+                other => panic!("expected ChangeFailed, got {other:?}"),
+            }
+            let services = pebble.services(&[]).await.unwrap();
+            let current: Vec<_> = services
+                .iter()
+                .map(|s| (s.name.as_str(), s.current))
+                .collect();
+            assert_eq!(
+                current,
+                [
+                    ("web", pebble_client::ServiceStatus::Active),
+                    ("worker", pebble_client::ServiceStatus::Error)
+                ]
+            );
+        });
+        Ok(())
+    })
+    .run(
+        ScenarioEvent::pebble_ready("web"),
+        State::new().with_container("web", Container::new().with_failing_service("worker")),
+    )
+    .unwrap();
+    assert_eq!(out.state.containers["web"].running_services(), ["web"]);
 }
