@@ -309,7 +309,11 @@ fn a_new_leader_reaches_active_through_jujus_initial_hooks() {
         })
         .collect();
     let last = outputs.last().unwrap();
-    assert_eq!(last.state.unit_status, Some(Status::Active), "{statuses:#?}");
+    assert_eq!(
+        last.state.unit_status,
+        Some(Status::Active),
+        "{statuses:#?}"
+    );
     let secrets_added: usize = outputs.iter().map(|o| o.calls_to("secret-add").len()).sum();
     assert_eq!(secrets_added, 1, "the secret key is created exactly once");
     let database = last.state.relation(DATABASE_ID).unwrap();
