@@ -3,7 +3,7 @@
 //! provider charm's library would, whenever the requirer's side changes.
 //!
 //! - [`PostgresqlProvider`]: postgresql-k8s through data_platform_libs `data_interfaces`
-//!   v0 `DatabaseProvides`: a database and a user (`relation_<id>`, random password) on
+//!   v0 `DatabaseProvides`: a database and a user (`relation_id_<id>_<model>`, random password) on
 //!   the host's real PostgreSQL with `pg_trgm` and `unaccent`, answered in the provider's
 //!   application bag in plain form or, when the requirer sent `requested-secrets`, with
 //!   the credentials in an application-owned Juju secret named by `secret-user`.

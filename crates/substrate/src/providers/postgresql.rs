@@ -3,7 +3,7 @@
 //! `data_interfaces` v0 `DatabaseProvides`:
 //!
 //! - it acts once the requirer's application bag names a `database`;
-//! - it creates role `relation_<id>` with a random password and the database (owned by
+//! - it creates role `relation_id_<id>_<model>` with a random password and the database (owned by
 //!   that role) on the host's real PostgreSQL, with `pg_trgm` and `unaccent`;
 //! - its application bag gets `database`, `endpoints`, `read-only-endpoints`, `version`,
 //!   and the credentials group (`username`, `password`, `uris`): in plain keys, or, when
@@ -57,6 +57,18 @@ fn valid_database(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The relation's role: postgresql-k8s's `relation_id_<id>`, plus the model's short id,
+/// because every model of this machine shares the host's cluster.
+fn role_name(model: &Model, relation: u64) -> String {
+    let short: String = model
+        .uuid
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(8)
+        .collect();
+    format!("relation_id_{relation}_{short}")
 }
 
 /// What the provider answers: plain keys, plus the credential group (in the bag or in
@@ -129,7 +141,7 @@ impl RemoteApplication for PostgresqlProvider {
                 .map_err(|e| request_error(format!("requested-secrets is not a JSON list: {e}")))?,
             None => Vec::new(),
         };
-        let user = format!("relation_{relation}");
+        let user = role_name(model, relation);
         let password = random_hex(16)?;
         let sql_password = password.replace('\'', "''");
         self.postgres.psql(
@@ -222,7 +234,7 @@ impl RemoteApplication for PostgresqlProvider {
         relation: u64,
         app: &str,
     ) -> Result<(), ProviderError> {
-        let user = format!("relation_{relation}");
+        let user = role_name(model, relation);
         let database = model
             .relations
             .get(&relation)

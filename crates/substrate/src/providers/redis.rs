@@ -65,8 +65,13 @@ impl RemoteApplication for RedisProvider {
         let server = match existing {
             Some(server) => server,
             None => {
+                // Free in this model and on this host (other models share the host).
                 let port = (FIRST_PORT..u16::MAX)
-                    .find(|p| !used.contains(p))
+                    .find(|p| {
+                        !used.contains(p)
+                            && std::net::TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, *p))
+                                .is_err()
+                    })
                     .unwrap_or(FIRST_PORT);
                 if let Some(a) = model.applications.get_mut(app) {
                     a.provider_data.insert("port".into(), port.to_string());
