@@ -14,6 +14,26 @@
 //! in-memory `Pebble` per container) and the charm's metadata/config/actions YAML
 //! ([`CharmSpec`]), against which impossible inputs are refused ([`Inconsistency`]).
 //!
+//! # What is modelled, and what is not
+//!
+//! Copied from Juju 3.6 (`docs/juju-contract.md` §1.4, §2): commit on success only for
+//! relation data, charm state, secrets and ports; status and workload version at once;
+//! read-your-writes except `opened-ports`; the own app bag leader-only (peers: readable by
+//! all); `relation-ids` without the relation being broken and sorted as text;
+//! `relation-list` without the departing unit; empty values deleting keys; app-owned
+//! secrets managed by the leader only, owners reading the latest revision and consumers
+//! their tracked one (`--peek`, `--refresh`); the real tools' error texts and exit codes,
+//! classified by juju-runtime exactly as for the real processes. From Pebble: unreachable
+//! containers, `override` required, layers combined by label and across labels, replan
+//! restarting only services whose definition changed, services that exit at once, files
+//! needing their parent, commands answered by argv prefix.
+//!
+//! Not modelled (a charm needing them gets an error or a fixed answer): storage, custom
+//! network bindings (`network-get` answers 192.0.2.0 for every declared endpoint),
+//! `leader-get`/`leader-set`, `credential-get`, `resource-get`, `juju-log` line
+//! splitting, Pebble notices beyond listing, check runs (a check's status is what the state
+//! says). `tracing` output is captured only from the thread that runs the charm.
+//!
 //! ```
 //! use charm_scenario::{CharmFailure, CharmSpec, Context, HookRun, ScenarioEvent, State};
 //! use juju_runtime::{HookTools, Scope, Status};
