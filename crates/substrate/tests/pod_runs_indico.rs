@@ -24,7 +24,6 @@ const SITE_HOST: &str = "indico.local";
 /// A unit of its own, so the test never touches a developer's `indico/0`.
 const UNIT: &str = "indico-e2e/0";
 const DATABASE: &str = "indico_e2e";
-const REDIS_PORT: u16 = 6391;
 
 /// A minimal nginx.conf: the charm renders the real one.
 const NGINX_CONF: &str = r#"
@@ -161,8 +160,7 @@ fn pod_runs_indico() {
     };
     PodSpec::down(&engine, &unit).expect("remove a leftover pod");
     let backends =
-        IndicoBackends::ensure(engine.state().root(), &network.cidr(), DATABASE, REDIS_PORT)
-            .expect("backends");
+        IndicoBackends::ensure(engine.state().root(), &network.cidr(), DATABASE).expect("backends");
     cleanup.backends = Some(backends.clone());
 
     let spec = PodSpec::indico_unit(

@@ -22,14 +22,9 @@ pub struct IndicoBackends {
 
 impl IndicoBackends {
     /// Adds the service address, opens PostgreSQL to `pod_cidr`, (re)creates role and
-    /// database `db_name` with a fresh random password, and starts a private Redis on
-    /// `redis_port` with its files under `state_root/host/redis-<port>`.
-    pub fn ensure(
-        state_root: &Path,
-        pod_cidr: &str,
-        db_name: &str,
-        redis_port: u16,
-    ) -> Result<Self, HostError> {
+    /// database `db_name` with a fresh random password, and starts a private Redis on a
+    /// free port with its files under `state_root/host/redis-<port>`.
+    pub fn ensure(state_root: &Path, pod_cidr: &str, db_name: &str) -> Result<Self, HostError> {
         let address = ServiceAddress::default();
         address.ensure()?;
         let postgres = HostPostgres::default();
@@ -39,6 +34,7 @@ impl IndicoBackends {
             password: random_hex(16)?,
         };
         postgres.create_database(&database)?;
+        let redis_port = HostRedis::free_port()?;
         let redis = HostRedis {
             port: redis_port,
             address: address.address,

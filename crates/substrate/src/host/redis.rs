@@ -22,11 +22,22 @@ pub struct HostRedis {
 }
 
 impl HostRedis {
-    /// Starts the server unless something already answers on the port. Returns `true`
-    /// when started now.
+    /// Starts the server unless it already runs. Returns `true` when started now. A port
+    /// taken by a server this one did not start (per its pid file) is an error, never
+    /// adopted: two users of one port would stop each other's server.
     pub fn ensure_running(&self) -> Result<bool, HostError> {
         if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok() {
-            return Ok(false);
+            if self.own_pid().is_some() {
+                return Ok(false);
+            }
+            return Err(HostError::Invalid {
+                what: "Redis port",
+                detail: format!(
+                    "{} is in use by a server not started from {}",
+                    self.port,
+                    self.dir.display()
+                ),
+            });
         }
         std::fs::create_dir_all(&self.dir)
             .map_err(|source| HostError::io("create directory", &self.dir, source))?;
@@ -67,14 +78,36 @@ impl HostRedis {
         Ok(true)
     }
 
+    /// A TCP port nobody listens on right now (the kernel's pick from its ephemeral
+    /// range, far from the fixed ports other tools count up from).
+    pub fn free_port() -> Result<u16, HostError> {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|source| HostError::io("bind", "127.0.0.1:0", source))?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| HostError::io("inspect", "127.0.0.1:0", source))?
+            .port();
+        Ok(port)
+    }
+
     /// `redis://<service address>:<port>/<db>`, the URL pods use.
     pub fn url(&self, db: u8) -> String {
         format!("redis://{}:{}/{db}", self.address, self.port)
     }
 
-    /// Shuts the server down (no save). Not running is not an error.
+    /// The pid of the server started from this directory, if it still runs.
+    fn own_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.dir.join("redis.pid")).ok()?;
+        let pid: u32 = text.trim().parse().ok()?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        (comm.trim() == "redis-server").then_some(pid)
+    }
+
+    /// Shuts the server down (no save). Not running, or a port held by a server this one
+    /// did not start, is left alone and is not an error.
     pub fn stop(&self) -> Result<(), HostError> {
-        if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err() {
+        if self.own_pid().is_none() || TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_err()
+        {
             return Ok(());
         }
         let port = self.port.to_string();
@@ -93,5 +126,34 @@ impl HostRedis {
             }
             other => Err(other),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_held_by_someone_else_is_neither_adopted_nor_stopped() {
+        let foreign = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let redis = HostRedis {
+            port: foreign.local_addr().unwrap().port(),
+            address: Ipv4Addr::LOCALHOST,
+            dir: dir.path().to_path_buf(),
+        };
+        let err = redis.ensure_running().unwrap_err();
+        assert!(err.to_string().contains("in use"), "{err}");
+        redis.stop().unwrap();
+        assert!(
+            TcpStream::connect((Ipv4Addr::LOCALHOST, redis.port)).is_ok(),
+            "foreign server was touched"
+        );
+    }
+
+    #[test]
+    fn free_port_is_free() {
+        let port = HostRedis::free_port().unwrap();
+        assert!(std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
     }
 }
