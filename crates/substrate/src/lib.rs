@@ -9,6 +9,7 @@
 //!   on a host-local service address, never beyond this machine.
 
 pub mod agent;
+pub mod cli;
 pub mod engine;
 pub mod hook_tools;
 pub mod host;

@@ -1331,45 +1331,49 @@ impl Controller {
         for (mine, other) in relations {
             self.remove_relation(&mine, &other)?;
         }
-        match provider {
-            Some(provider) => {
-                let mut state = self.inner.lock();
-                let model = &mut state.model;
-                // Relations with remote applications need no hooks on this side.
-                provider.stop(model, app)?;
-                model
-                    .relations
-                    .retain(|_, r| !(r.involves(app) && r.is_peer()));
-                model.applications.remove(app);
-                self.inner.save(model);
-            }
-            None => {
-                for unit in units {
-                    self.remove_unit(&unit);
-                }
-                let inner = Arc::downgrade(&self.inner);
-                let app = app.to_owned();
-                // Drop the application once its last unit is gone.
-                std::thread::spawn(move || {
-                    loop {
-                        std::thread::sleep(Duration::from_millis(100));
-                        let Some(inner) = inner.upgrade() else { return };
-                        let mut state = inner.lock();
-                        let model = &mut state.model;
-                        if model
-                            .applications
-                            .get(&app)
-                            .is_none_or(|a| a.units.is_empty())
-                        {
-                            model.applications.remove(&app);
-                            model.relations.retain(|_, r| !r.involves(&app));
-                            inner.save(model);
-                            return;
-                        }
-                    }
-                });
+        if provider.is_none() {
+            for unit in units {
+                self.remove_unit(&unit);
             }
         }
+        let inner = Arc::downgrade(&self.inner);
+        let app = app.to_owned();
+        // Drop the application once its last unit (charm) or relation (provider) is gone.
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                let Some(inner) = inner.upgrade() else { return };
+                let mut state = inner.lock();
+                let model = &mut state.model;
+                let Some(application) = model.applications.get(&app) else {
+                    return;
+                };
+                let done = match &provider {
+                    None => application.units.is_empty(),
+                    Some(_) => !model
+                        .relations
+                        .values()
+                        .any(|r| r.involves(&app) && !r.is_peer()),
+                };
+                if !done {
+                    continue;
+                }
+                if let Some(provider) = &provider
+                    && let Err(err) = provider.stop(model, &app)
+                {
+                    inner.log.write(
+                        &format!("application-{app}"),
+                        "ERROR",
+                        "substrate.provider",
+                        &err.to_string(),
+                    );
+                }
+                model.applications.remove(&app);
+                model.relations.retain(|_, r| !r.involves(&app));
+                inner.save(model);
+                return;
+            }
+        });
         Ok(())
     }
 
