@@ -8,12 +8,15 @@ use juju_runtime::{Databag, Event, HookToolError, HookTools, JujuContext, Scope,
 use pebble_client::Pebble;
 use thiserror::Error;
 
+use crate::actions::{self, ActionError};
 use crate::apply::{self, ApplyError, ApplyReport};
 use crate::containers::ContainerName;
+use crate::customization;
 use crate::gather::{self, GatherError};
 use crate::interfaces::peers::MIGRATED_VERSION_KEY;
 use crate::migrations::{self, MigrationDecision, MigrationError};
 use crate::plan::{self, PlanError};
+use crate::plugins::{self, InstalledPlugins};
 use crate::secret_key::{self, SecretKeyError};
 use crate::state::{SecretKeyState, State};
 use crate::status;
@@ -43,6 +46,9 @@ pub enum CharmError {
     /// A hook tool failed.
     #[error(transparent)]
     HookTool(#[from] HookToolError),
+    /// An action could not report its outcome.
+    #[error(transparent)]
+    Action(#[from] ActionError),
 }
 
 /// What one dispatch did.
@@ -66,8 +72,7 @@ pub async fn run<H: HookTools, P: Pebble>(
     pebbles: &BTreeMap<ContainerName, P>,
 ) -> Result<Outcome, CharmError> {
     if let Event::Action(action) = &context.event {
-        // The actions are issue #5; until then fail them clearly instead of doing nothing.
-        tools.action_fail(&format!("action {} is not implemented yet", action.name))?;
+        actions::run(context, action, tools, pebbles).await?;
         return Ok(Outcome {
             status: None,
             applied: ApplyReport::default(),
@@ -84,6 +89,7 @@ pub async fn run<H: HookTools, P: Pebble>(
     let mut state = gather::gather(context, tools, pebbles).await?;
     ensure_secret_key(context, tools, &mut state)?;
     migrate_if_needed(tools, pebbles, &mut state).await?;
+    prepare_extensions(tools, pebbles, &mut state).await?;
 
     let desired = plan::plan(&state)?;
     let applied = match apply::apply(&desired, &state, tools, pebbles).await {
@@ -187,6 +193,83 @@ async fn migrate_if_needed<H: HookTools, P: Pebble>(
             Ok(())
         }
         Err(e) => Err(CharmError::Migration(e)),
+    }
+}
+
+/// The maintenance message while external plugins are installed.
+pub const INSTALLING_PLUGINS_MESSAGE: &str = "Installing external plugins";
+/// The maintenance message while the customization repository is cloned.
+pub const CLONING_CUSTOMIZATION_MESSAGE: &str = "Cloning the customization repository";
+
+/// Installs the external plugins and (re)clones the customization repository where the
+/// containers' records differ from the config, before the plan puts the result into the
+/// layers. Failures become a Blocked status (the next hook tries again); a container that
+/// went away becomes unreachable (Waiting for pebble).
+async fn prepare_extensions<H: HookTools, P: Pebble>(
+    tools: &H,
+    pebbles: &BTreeMap<ContainerName, P>,
+    state: &mut State,
+) -> Result<(), CharmError> {
+    let plugin_containers = plugins::due(state);
+    let clone = customization::due(state);
+    let (Ok(config), Ok(proxy)) = (&state.config, &state.proxy) else {
+        return Ok(());
+    };
+    let (config, proxy_env) = (config.clone(), plugins::proxy_environment(proxy));
+    if let (false, Some(wanted), Some(version)) = (
+        plugin_containers.is_empty(),
+        plugins::wanted(state),
+        state.migration.image_version.clone(),
+    ) {
+        tools.status_set(
+            Scope::Unit,
+            &Status::Maintenance(INSTALLING_PLUGINS_MESSAGE.into()),
+        )?;
+        for container in plugin_containers {
+            let Some(pebble) = pebbles.get(&container) else {
+                continue;
+            };
+            let specs = &config.external_plugins;
+            match plugins::install(pebble, container, specs, &version, &proxy_env, false).await {
+                Ok(report) => {
+                    let installed = InstalledPlugins {
+                        marker: wanted.clone(),
+                        names: report.names,
+                    };
+                    state.extensions.plugins.insert(container, installed);
+                }
+                Err(e) if e.unreachable => mark_unreachable(state, container, &e),
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    state.extensions.blocked.get_or_insert(e.to_string());
+                }
+            }
+        }
+    }
+    if let (true, Some(pebble)) = (clone, pebbles.get(&ContainerName::Indico)) {
+        let url = config.customization_sources_url.as_deref();
+        if url.is_some() {
+            tools.status_set(
+                Scope::Unit,
+                &Status::Maintenance(CLONING_CUSTOMIZATION_MESSAGE.into()),
+            )?;
+        }
+        match customization::sync(pebble, url, &proxy_env).await {
+            Ok(()) => state.extensions.customization = url.map(customization::marker),
+            Err(e) if e.unreachable => mark_unreachable(state, ContainerName::Indico, &e),
+            Err(e) => {
+                tracing::warn!("{e}");
+                state.extensions.blocked.get_or_insert(e.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn mark_unreachable(state: &mut State, container: ContainerName, why: &dyn std::fmt::Display) {
+    tracing::info!("{why}");
+    if let Some(c) = state.containers.get_mut(&container) {
+        c.reachable = false;
     }
 }
 

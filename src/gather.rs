@@ -21,7 +21,8 @@ use crate::interfaces::{Availability, RelationSnapshot};
 use crate::proxy::ProxySettings;
 use crate::secret_key::{self, SecretKeyError};
 use crate::state::{
-    ContainerState, DatabaseRelation, MigrationState, SecretKeyState, State, UnitIdentity,
+    ContainerState, DatabaseRelation, ExtensionsState, MigrationState, SecretKeyState, State,
+    UnitIdentity,
 };
 
 /// Where the indico image records its Indico version.
@@ -247,8 +248,22 @@ pub async fn gather<H: HookTools, P: Pebble>(
             image_version,
             blocked: None,
         },
+        extensions: observed_extensions(&containers),
         containers,
     })
+}
+
+/// What the `indico` and `indico-celery` layers record as installed (no extra Pebble call).
+fn observed_extensions(containers: &BTreeMap<ContainerName, ContainerState>) -> ExtensionsState {
+    let plan_of = |c: ContainerName| containers.get(&c).and_then(|s| s.current_plan.as_ref());
+    ExtensionsState {
+        plugins: crate::plugins::CONTAINERS
+            .into_iter()
+            .filter_map(|c| Some((c, crate::plugins::observed(plan_of(c)?, c)?)))
+            .collect(),
+        customization: plan_of(ContainerName::Indico).and_then(crate::customization::observed),
+        blocked: None,
+    }
 }
 
 /// The image's Indico version; `None` when the file is missing, unreadable or not one line of

@@ -3,11 +3,13 @@
 
 #![deny(missing_docs)]
 
+pub mod actions;
 pub mod apply;
 pub mod celery;
 pub mod charm;
 pub mod config;
 pub mod containers;
+pub mod customization;
 pub mod gather;
 pub mod interfaces;
 #[cfg(test)]
@@ -16,6 +18,7 @@ pub mod migrations;
 #[cfg(test)]
 mod pebble_daemon;
 pub mod plan;
+pub mod plugins;
 #[cfg(test)]
 mod postgres_cluster;
 pub mod proxy;

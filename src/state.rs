@@ -66,6 +66,18 @@ pub struct MigrationState {
     pub blocked: Option<String>,
 }
 
+/// The external plugins and the customization clone, as the containers' layers record them
+/// (gather) or as this hook just installed them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtensionsState {
+    /// Per container (`indico`, `indico-celery`): the plugins installed and enabled.
+    pub plugins: BTreeMap<ContainerName, crate::plugins::InstalledPlugins>,
+    /// The customization repository cloned in `indico` (a hash of its URL).
+    pub customization: Option<String>,
+    /// Why installing plugins or cloning failed in this hook (a Blocked status).
+    pub blocked: Option<String>,
+}
+
 /// Everything the plan is computed from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -95,6 +107,8 @@ pub struct State {
     pub migration: MigrationState,
     /// Every workload container.
     pub containers: BTreeMap<ContainerName, ContainerState>,
+    /// External plugins and the customization clone.
+    pub extensions: ExtensionsState,
 }
 
 impl State {

@@ -33,6 +33,7 @@ pub fn assess(state: &State, migration: &MigrationDecision) -> Status {
         state.redis_cache.as_ref().err().map(ToString::to_string),
         state.peers.as_ref().err().map(ToString::to_string),
         state.migration.blocked.clone(),
+        state.extensions.blocked.clone(),
     ];
     if let Some(message) = blocked.into_iter().flatten().next() {
         return Status::Blocked(message);

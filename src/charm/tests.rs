@@ -267,13 +267,14 @@ async fn actions_fail_clearly_and_stop_remove_do_nothing() {
         ("JUJU_MODEL_NAME", "events"),
         ("JUJU_MODEL_UUID", "0b1e6c3a-5f1d-4c8e-9a7b-2d3e4f5a6b7c"),
         ("JUJU_CHARM_DIR", "/charm"),
-        ("JUJU_DISPATCH_PATH", "actions/add-admin"),
+        ("JUJU_DISPATCH_PATH", "actions/refresh-external-resources"),
         ("JUJU_HOOK_NAME", ""),
-        ("JUJU_ACTION_NAME", "add-admin"),
+        ("JUJU_ACTION_NAME", "refresh-external-resources"),
         ("JUJU_ACTION_UUID", "42"),
     ])
     .unwrap();
     run(&action, &tools, &pebbles).await.unwrap();
+    // Unreachable Pebble: the action fails (once) instead of reporting success.
     assert_eq!(tools.action_failures.borrow().len(), 1);
     tools.calls.borrow_mut().clear();
     run(&context("stop", &[]), &tools, &pebbles).await.unwrap();

@@ -133,6 +133,32 @@ fn relation_writes(state: &State) -> Vec<RelationWrite> {
     writes
 }
 
+/// Whether this hook configures the Indico containers: Indico's environment is complete and
+/// the schema is migrated (plugins are installed and the customization cloned only then).
+pub fn configures_indico(state: &State) -> bool {
+    indico_environment(state).is_some()
+        && migrations::decide(state, true) == MigrationDecision::UpToDate
+}
+
+/// `base` plus the external plugins' (and in `indico`, the customization's) variables, when
+/// `container` is reachable and its plugins and clone match the config; else `None`, and the
+/// container is left as it is in this hook.
+fn with_extensions(
+    state: &State,
+    container: ContainerName,
+    base: &BTreeMap<String, String>,
+) -> Option<BTreeMap<String, String>> {
+    if !state.reachable(container) {
+        return None;
+    }
+    let mut variables = base.clone();
+    variables.extend(crate::plugins::environment(state, container)?);
+    if container == ContainerName::Indico {
+        variables.extend(crate::customization::environment(state)?);
+    }
+    Some(variables)
+}
+
 /// Computes the desired pod.
 pub fn plan(state: &State) -> Result<DesiredPod, PlanError> {
     let environment = indico_environment(state);
@@ -164,7 +190,7 @@ pub fn plan(state: &State) -> Result<DesiredPod, PlanError> {
     }
     if let (Some(environment), MigrationDecision::UpToDate) = (&environment, &migration) {
         let variables = environment.variables();
-        if state.reachable(ContainerName::Indico) {
+        if let Some(variables) = with_extensions(state, ContainerName::Indico, &variables) {
             let ini = files::uwsgi_ini()?;
             let hash = files::content_hash(std::slice::from_ref(&ini));
             containers.insert(
@@ -175,7 +201,7 @@ pub fn plan(state: &State) -> Result<DesiredPod, PlanError> {
                 },
             );
         }
-        if state.reachable(ContainerName::IndicoCelery) {
+        if let Some(variables) = with_extensions(state, ContainerName::IndicoCelery, &variables) {
             let beat = celery::runs_beat(beat_unit(state).as_deref(), &state.unit.unit);
             containers.insert(
                 ContainerName::IndicoCelery,

@@ -92,6 +92,7 @@ fn ready_state() -> State {
                 )
             })
             .collect(),
+        extensions: Default::default(),
     }
 }
 

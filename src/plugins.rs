@@ -1,0 +1,323 @@
+//! External Indico plugins (`external_plugins`, indico-charm.md §3): installed with pip into the
+//! venv of the `indico` and `indico-celery` containers as user `indico`, Indico pinned to the
+//! image's version by a pip constraint, and enabled through `INDICO_PLUGINS`.
+//!
+//! What a container has installed is recorded in its own Pebble layer: the service
+//! environment carries a marker (a hash of the specs and the Indico version) next to the
+//! enabled plugin names. Gather reads it from the plan it reads anyway, so a hook in which
+//! the list did not change runs no exec. A restarted container has a fresh filesystem and no
+//! layer, so the missing marker correctly means "install again".
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use pebble_client::{Error as PebbleError, ExecRequest, Pebble, Plan, PushOptions};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::containers::ContainerName;
+use crate::plan::files::VENV;
+use crate::plan::layers::{CELERY_SERVICE, INDICO_SERVICE};
+use crate::proxy::ProxySettings;
+use crate::state::State;
+
+/// indico.conf's list of enabled plugins (added to the image's own CLI plugins).
+pub const PLUGINS_VAR: &str = "INDICO_PLUGINS";
+/// The service environment variable recording what was installed.
+pub const MARKER_VAR: &str = "CHARM_PLUGINS_HASH";
+/// The pip constraints file pinning Indico, pushed before each install.
+pub const CONSTRAINTS_PATH: &str = "/srv/indico/etc/charm-plugin-constraints.txt";
+/// The containers that run Indico code and need the plugins.
+pub const CONTAINERS: [ContainerName; 2] = [ContainerName::Indico, ContainerName::IndicoCelery];
+/// How long one pip run may take (downloads, maybe builds).
+pub const PIP_TIMEOUT: Duration = Duration::from_secs(900);
+/// Lists the plugin names the installed specs provide (run by the venv's Python).
+const LIST_PLUGINS_SCRIPT: &str = include_str!("plugins/list_plugins.py");
+
+/// What a container's layer records as installed and enabled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstalledPlugins {
+    /// [`marker`] of the specs and Indico version installed.
+    pub marker: String,
+    /// The plugin names enabled (entry points `indico.plugins` of the installed specs).
+    pub names: Vec<String>,
+}
+
+/// Installing failed: the message names the container and the step; the status is Blocked
+/// and the next hook tries again.
+#[derive(Debug, Error)]
+#[error("Failed to install external plugins in {container}: {reason}")]
+pub struct PluginError {
+    /// The container.
+    pub container: ContainerName,
+    /// What went wrong (pip's last error line, or why Pebble could not run it).
+    pub reason: String,
+    /// Whether the container's Pebble went away (then it is Waiting for Pebble, not Blocked).
+    pub unreachable: bool,
+}
+
+/// What one install did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstallReport {
+    /// The plugin names to enable.
+    pub names: Vec<String>,
+    /// What pip installed or upgraded (`name-version`, from "Successfully installed ...").
+    pub updated: Vec<String>,
+}
+
+/// The marker of `specs` installed against Indico `indico_version`; `None` without specs.
+pub fn marker(specs: &[String], indico_version: &str) -> Option<String> {
+    if specs.is_empty() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(indico_version.as_bytes());
+    for spec in specs {
+        hasher.update([0]);
+        hasher.update(spec.as_bytes());
+    }
+    let digest = hasher.finalize();
+    Some(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
+}
+
+/// The model's proxy settings as the environment of a pip or git command.
+pub fn proxy_environment(proxy: &ProxySettings) -> BTreeMap<String, String> {
+    proxy
+        .environment()
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
+/// The Pebble service in `container` whose environment carries the record.
+pub fn service_of(container: ContainerName) -> Option<&'static str> {
+    match container {
+        ContainerName::Indico => Some(INDICO_SERVICE),
+        ContainerName::IndicoCelery => Some(CELERY_SERVICE),
+        _ => None,
+    }
+}
+
+/// What `plan` (a container's current plan) records as installed in `container`.
+pub fn observed(plan: &Plan, container: ContainerName) -> Option<InstalledPlugins> {
+    let environment = &plan.services.get(service_of(container)?)?.environment;
+    let marker = environment.get(MARKER_VAR)?.clone();
+    let names = environment
+        .get(PLUGINS_VAR)
+        .map(|list| {
+            list.split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(InstalledPlugins { marker, names })
+}
+
+/// The marker this hook wants, when the config is valid and the image's version known.
+pub fn wanted(state: &State) -> Option<String> {
+    let config = state.config.as_ref().ok()?;
+    marker(
+        &config.external_plugins,
+        state.migration.image_version.as_deref()?,
+    )
+}
+
+/// The containers where plugins must be installed before this hook can configure them: the
+/// Indico layers are due, the container is reachable, and its record differs from the wanted
+/// marker. Pure.
+pub fn due(state: &State) -> Vec<ContainerName> {
+    let Some(wanted) = wanted(state) else {
+        return Vec::new();
+    };
+    if !crate::plan::configures_indico(state) {
+        return Vec::new();
+    }
+    CONTAINERS
+        .into_iter()
+        .filter(|c| state.reachable(*c))
+        .filter(|c| {
+            state
+                .extensions
+                .plugins
+                .get(c)
+                .is_none_or(|p| p.marker != wanted)
+        })
+        .collect()
+}
+
+/// The variables `container`'s service gets for the plugins: none without external plugins;
+/// the enabled names and the marker once installed; `None` while they are not installed
+/// (then the container is not configured in this hook). Pure.
+pub fn environment(state: &State, container: ContainerName) -> Option<BTreeMap<String, String>> {
+    let Some(wanted) = wanted(state) else {
+        return Some(BTreeMap::new());
+    };
+    let installed = state
+        .extensions
+        .plugins
+        .get(&container)
+        .filter(|p| p.marker == wanted)?;
+    Some(BTreeMap::from([
+        (PLUGINS_VAR.to_owned(), installed.names.join(",")),
+        (MARKER_VAR.to_owned(), wanted),
+    ]))
+}
+
+/// The pip command installing `specs` with Indico pinned.
+pub fn pip_request(
+    specs: &[String],
+    upgrade: bool,
+    proxy: &BTreeMap<String, String>,
+) -> ExecRequest {
+    let mut command = vec![format!("{VENV}/bin/pip"), "install".to_owned()];
+    if upgrade {
+        command.push("--upgrade".to_owned());
+    }
+    command.extend([
+        "--no-input".to_owned(),
+        "--constraint".to_owned(),
+        CONSTRAINTS_PATH.to_owned(),
+        // Every spec is an argument, never an option (config also refuses a leading '-').
+        "--".to_owned(),
+    ]);
+    command.extend(specs.iter().cloned());
+    ExecRequest {
+        command,
+        environment: proxy.clone(),
+        user: Some("indico".to_owned()),
+        group: Some("indico".to_owned()),
+        working_dir: Some("/srv/indico".to_owned()),
+        timeout: Some(PIP_TIMEOUT),
+        ..ExecRequest::default()
+    }
+}
+
+/// The command listing the plugin names `specs` provide.
+pub fn list_request(specs: &[String]) -> ExecRequest {
+    let mut command = vec![format!("{VENV}/bin/python3"), "-".to_owned()];
+    command.extend(specs.iter().cloned());
+    ExecRequest {
+        command,
+        user: Some("indico".to_owned()),
+        group: Some("indico".to_owned()),
+        working_dir: Some("/srv/indico".to_owned()),
+        timeout: Some(Duration::from_secs(60)),
+        stdin: Some(LIST_PLUGINS_SCRIPT.as_bytes().to_vec()),
+        ..ExecRequest::default()
+    }
+}
+
+/// The items of pip's `Successfully installed a-1.0 b-2.0` line.
+pub fn updated_by_pip(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Successfully installed "))
+        .flat_map(str::split_whitespace)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    plugins: Vec<String>,
+}
+
+/// Installs (or with `upgrade`, upgrades) `specs` in `container` and lists the plugin names
+/// they provide. `proxy` is the model's proxy environment.
+pub async fn install<P: Pebble>(
+    pebble: &P,
+    container: ContainerName,
+    specs: &[String],
+    indico_version: &str,
+    proxy: &BTreeMap<String, String>,
+    upgrade: bool,
+) -> Result<InstallReport, PluginError> {
+    let fail = |e: PebbleError| PluginError {
+        container,
+        unreachable: matches!(e, PebbleError::CannotConnect { .. }),
+        reason: crate::customization::last_error_line(&e),
+    };
+    let constraints = format!("indico=={indico_version}\n");
+    let options = PushOptions {
+        make_dirs: true,
+        permissions: Some(0o644),
+        ..PushOptions::default()
+    };
+    pebble
+        .push(CONSTRAINTS_PATH, constraints.as_bytes(), &options)
+        .await
+        .map_err(fail)?;
+    tracing::info!(
+        "installing {} external plugin spec(s) in {container}",
+        specs.len()
+    );
+    let pip = pebble
+        .exec(&pip_request(specs, upgrade, proxy))
+        .await
+        .map_err(fail)?;
+    let listed = pebble.exec(&list_request(specs)).await.map_err(fail)?;
+    let names = serde_json::from_slice::<Listed>(&listed.stdout)
+        .map_err(|e| PluginError {
+            container,
+            unreachable: false,
+            reason: format!("cannot read the installed plugin list: {e}"),
+        })?
+        .plugins;
+    Ok(InstallReport {
+        names,
+        updated: updated_by_pip(&pip.stdout_text()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_marker_follows_specs_order_and_version() {
+        let a = marker(&specs(&["x", "y"]), "3.2.9").unwrap();
+        assert_eq!(a, marker(&specs(&["x", "y"]), "3.2.9").unwrap());
+        assert_ne!(a, marker(&specs(&["y", "x"]), "3.2.9").unwrap());
+        assert_ne!(a, marker(&specs(&["x", "y"]), "3.3.0").unwrap());
+        assert_ne!(a, marker(&specs(&["xy"]), "3.2.9").unwrap());
+        assert_eq!(marker(&[], "3.2.9"), None);
+    }
+
+    #[test]
+    fn pip_runs_as_indico_with_the_constraint_and_specs_as_arguments() {
+        let proxy = BTreeMap::from([("HTTPS_PROXY".to_owned(), "http://squid:3128/".to_owned())]);
+        let request = pip_request(&specs(&["indico-plugin-piwik==3.2"]), false, &proxy);
+        assert_eq!(
+            request.command,
+            [
+                "/srv/indico/.venv/bin/pip",
+                "install",
+                "--no-input",
+                "--constraint",
+                CONSTRAINTS_PATH,
+                "--",
+                "indico-plugin-piwik==3.2"
+            ]
+        );
+        assert_eq!(request.user.as_deref(), Some("indico"));
+        assert_eq!(request.environment, proxy);
+        assert!(
+            pip_request(&[], true, &proxy)
+                .command
+                .contains(&"--upgrade".to_owned())
+        );
+    }
+
+    #[test]
+    fn pip_updates_come_from_its_success_line() {
+        let out = "Collecting x\nInstalling collected packages: a, b\nSuccessfully installed a-1.0 b-2.0\n";
+        assert_eq!(updated_by_pip(out), ["a-1.0", "b-2.0"]);
+        assert!(updated_by_pip("Requirement already satisfied: a\n").is_empty());
+    }
+}
