@@ -314,6 +314,80 @@ mod tests {
         );
     }
 
+    /// Writes an installed distribution's metadata (as pip leaves it) under `site`.
+    fn fake_dist(site: &std::path::Path, name: &str, plugins: &[&str], url: Option<&str>) {
+        let dir = site.join(format!("{}-1.0.dist-info", name.replace('-', "_")));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("METADATA"),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
+        )
+        .unwrap();
+        let entries: String = plugins.iter().map(|p| format!("{p} = m:P\n")).collect();
+        std::fs::write(
+            dir.join("entry_points.txt"),
+            format!("[indico.plugins]\n{entries}[console_scripts]\nnot-a-plugin = m:main\n"),
+        )
+        .unwrap();
+        if let Some(url) = url {
+            std::fs::write(
+                dir.join("direct_url.json"),
+                format!(r#"{{"url": "{url}", "vcs_info": {{"vcs": "git", "commit_id": "abc"}}}}"#),
+            )
+            .unwrap();
+        }
+    }
+
+    /// Runs the real lister with the host's Python 3 over `site`.
+    fn list(site: &std::path::Path, specs: &[&str]) -> (bool, String, String) {
+        use std::io::Write;
+        let mut child = std::process::Command::new("python3")
+            .arg("-")
+            .args(specs)
+            .env("PYTHONPATH", site)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 is installed");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(LIST_PLUGINS_SCRIPT.as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn the_lister_finds_the_plugins_of_named_and_url_specs_only() {
+        let site = tempfile::tempdir().unwrap();
+        fake_dist(site.path(), "indico-plugin-piwik", &["piwik"], None);
+        fake_dist(
+            site.path(),
+            "indico-plugin-x",
+            &["x_one", "x_two"],
+            Some("https://example.com/p/indico-plugin-x.git"),
+        );
+        fake_dist(site.path(), "indico-plugin-unrelated", &["unrelated"], None);
+        let (ok, stdout, stderr) = list(
+            site.path(),
+            &[
+                "Indico_Plugin.Piwik>=3.2",
+                "git+https://example.com/p/indico-plugin-x.git@v1.0",
+            ],
+        );
+        assert!(ok, "{stderr}");
+        let listed: Listed = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(listed.plugins, ["piwik", "x_one", "x_two"]);
+
+        let (ok, _, stderr) = list(site.path(), &["indico-plugin-missing"]);
+        assert!(!ok);
+        assert!(stderr.contains("'indico-plugin-missing'"), "{stderr}");
+    }
+
     #[test]
     fn pip_updates_come_from_its_success_line() {
         let out = "Collecting x\nInstalling collected packages: a, b\nSuccessfully installed a-1.0 b-2.0\n";
