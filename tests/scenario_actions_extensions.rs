@@ -210,10 +210,9 @@ fn a_failing_pip_blocks_naming_the_container_and_leaves_indico_unconfigured() {
         ))
     );
     assert!(
-        output
+        !output
             .pushed_files("indico")
-            .get("/srv/indico/etc/uwsgi.ini")
-            .is_none()
+            .contains_key("/srv/indico/etc/uwsgi.ini")
     );
     assert!(
         output.state.containers["indico"]
