@@ -3,8 +3,16 @@
 //! writes on its side.
 
 pub mod database;
+pub mod grafana_dashboard;
+pub mod ingress;
+pub mod logging;
+pub mod metrics_endpoint;
+pub mod nginx_route;
 pub mod peers;
 pub mod redis;
+pub mod s3;
+pub mod saml;
+pub mod smtp;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -80,6 +88,89 @@ impl<T> Availability<T> {
             _ => None,
         }
     }
+}
+
+/// The optional endpoints (metadata.yaml), in the order gather reads them. Which of them are
+/// related is recorded by the leader in the peer application bag under
+/// [`RELATED_ENDPOINTS_KEY`], so that a hook reads only those (see `gather`).
+pub const OPTIONAL_ENDPOINTS: [&str; 8] = [
+    ingress::ENDPOINT,
+    nginx_route::ENDPOINT,
+    metrics_endpoint::ENDPOINT,
+    grafana_dashboard::ENDPOINT,
+    logging::ENDPOINT,
+    s3::ENDPOINT,
+    saml::ENDPOINT,
+    smtp::ENDPOINT,
+];
+
+/// Peer application key: the comma-separated optional endpoints that have a relation.
+pub const RELATED_ENDPOINTS_KEY: &str = "related-endpoints";
+
+/// The Juju topology that observability data is labelled with (cos-lib's `JujuTopology`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JujuTopology {
+    /// The model name.
+    pub model: String,
+    /// The model UUID.
+    pub model_uuid: String,
+    /// The application name.
+    pub application: String,
+    /// The unit name.
+    pub unit: String,
+    /// The charm name (metadata.yaml `name`).
+    pub charm_name: String,
+}
+
+impl JujuTopology {
+    /// `<model>_<model_uuid>_<application>`, the prefix of rule groups and job names.
+    pub fn identifier(&self) -> String {
+        format!("{}_{}_{}", self.model, self.model_uuid, self.application)
+    }
+
+    /// The topology as cos-lib's `as_dict()` writes it (`scrape_metadata`, `metadata`).
+    pub fn as_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "model": self.model,
+            "model_uuid": self.model_uuid,
+            "application": self.application,
+            "unit": self.unit,
+            "charm_name": self.charm_name,
+        })
+    }
+
+    /// The labels alert rules and expressions are scoped by (no unit, no charm: the rules
+    /// are the application's).
+    pub fn alert_labels(&self) -> [(&'static str, &str); 3] {
+        [
+            ("juju_model", &self.model),
+            ("juju_model_uuid", &self.model_uuid),
+            ("juju_application", &self.application),
+        ]
+    }
+}
+
+/// The unit's stable DNS name in Kubernetes (what `socket.getfqdn()` returns in a Juju
+/// sidecar pod): `<app>-<n>.<app>-endpoints.<model>.svc.cluster.local`.
+pub fn unit_fqdn(unit: &str, app: &str, model: &str) -> String {
+    format!(
+        "{}.{app}-endpoints.{model}.svc.cluster.local",
+        unit.replace('/', "-")
+    )
+}
+
+/// The keys of `wanted` whose value differs from `current`, plus every key of `current` that
+/// `wanted` lacks set to `""` (relation-set deletes a key given an empty value).
+pub fn bag_changes(current: &Databag, wanted: &Databag) -> Databag {
+    let mut changes: Databag = wanted
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for key in current.keys().filter(|k| !wanted.contains_key(*k)) {
+        changes.insert(key.clone(), String::new());
+    }
+    changes
 }
 
 /// Splits `host:port` (IPv6 in brackets) into host and port.
