@@ -284,11 +284,26 @@ fn postgresql_answers_in_plain_keys_without_requested_secrets_and_redis_runs() {
         !String::from_utf8_lossy(&ping.stdout).contains("PONG"),
         "the server is stopped"
     );
-    controller.remove_relation("app", "postgresql").unwrap();
+    controller.remove_application("app").unwrap();
     controller
         .wait_for(TIMEOUT, |m| m.relations.is_empty())
         .map_err(|_| "relation not removed")
         .unwrap();
+    controller.remove_application("postgresql").unwrap();
+    controller
+        .wait_for(TIMEOUT, |m| m.applications.is_empty())
+        .map_err(|_| "postgresql not removed")
+        .unwrap();
+    let exists = HostPostgres::default()
+        .psql(
+            "postgres",
+            &format!("SELECT count(*) FROM pg_database WHERE datname = '{dbname}'"),
+        )
+        .unwrap();
+    assert_eq!(
+        exists, "0",
+        "removing the provider drops the databases it created"
+    );
     controller.shutdown();
 }
 

@@ -211,12 +211,6 @@ impl Inner {
             return;
         };
         let entity = unit_tag(unit);
-        self.log.write(
-            &entity,
-            "INFO",
-            "juju.worker.uniter.operation",
-            &format!("ran \"{name}\" hook (via hook dispatching script: dispatch)"),
-        );
         let outcome = dispatcher.dispatch(unit, &env);
         let logger = format!("unit.{unit}.{name}");
         self.log.write(
@@ -253,6 +247,12 @@ impl Inner {
                     follow = self.react(model, unit, &report.changed_bags);
                 }
             } else if outcome.succeeded() {
+                self.log.write(
+                    &entity,
+                    "INFO",
+                    "juju.worker.uniter.operation",
+                    &format!("ran \"{name}\" hook (via hook dispatching script: dispatch)"),
+                );
                 let report = ctx.commit(model);
                 end_hook(model, unit, &hook);
                 if retry.is_some() {

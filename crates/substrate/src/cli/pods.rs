@@ -59,30 +59,32 @@ pub fn render(rows: &[PodRow]) -> String {
 struct PsEntry {
     #[serde(rename = "PodName", default)]
     pod_name: String,
-    #[serde(rename = "Restarts", default)]
-    restarts: u64,
     #[serde(rename = "StartedAt", default)]
     started_at: i64,
 }
 
+#[derive(Debug, Deserialize)]
+struct InspectEntry {
+    #[serde(rename = "RestartCount", default)]
+    restart_count: u64,
+}
+
 /// Gathers the rows from podman.
 pub fn gather(engine: &Engine) -> Result<Vec<PodRow>, CliError> {
+    // `--pod` makes podman 4.3 fill in PodName.
     let ps = engine
         .podman()
-        .run(["ps", "-a", "--format", "json"])?
+        .run(["ps", "-a", "--pod", "--format", "json"])?
         .stdout;
     let entries: Vec<PsEntry> = serde_json::from_str(&ps).unwrap_or_default();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let mut by_pod: BTreeMap<&str, (u64, i64)> = BTreeMap::new();
-    for e in &entries {
-        let slot = by_pod.entry(e.pod_name.as_str()).or_insert((0, i64::MAX));
-        slot.0 += e.restarts;
-        if e.started_at > 0 {
-            slot.1 = slot.1.min(e.started_at);
-        }
+    let mut started_at: BTreeMap<&str, i64> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.started_at > 0) {
+        let slot = started_at.entry(e.pod_name.as_str()).or_insert(i64::MAX);
+        *slot = (*slot).min(e.started_at);
     }
     let pebble = default_pebble_binary();
     let mut rows = Vec::new();
@@ -91,7 +93,20 @@ pub fn gather(engine: &Engine) -> Result<Vec<PodRow>, CliError> {
             continue;
         };
         let (ready, total) = status.ready();
-        let (restarts, started) = by_pod.get(pod.as_str()).copied().unwrap_or((0, now));
+        let started = started_at.get(pod.as_str()).copied().unwrap_or(now);
+        let names: Vec<String> = status
+            .containers
+            .iter()
+            .map(|c| format!("{pod}-{}", c.name))
+            .collect();
+        let mut args = vec!["inspect".to_owned()];
+        args.extend(names);
+        let restarts = match engine.podman().run(&args) {
+            Ok(out) => serde_json::from_str::<Vec<InspectEntry>>(&out.stdout)
+                .map(|list| list.iter().map(|e| e.restart_count).sum())
+                .unwrap_or(0),
+            Err(_) => 0,
+        };
         rows.push(PodRow {
             name: status.pod_name.clone(),
             ready,

@@ -12,6 +12,9 @@
 //!   bag's `secret-user` key.
 //!
 //! The password travels to PostgreSQL through psql's stdin, never argv or logs.
+//!
+//! Removing a relation drops its role and keeps the database, as postgresql-k8s does;
+//! removing the application drops the databases it created.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +28,9 @@ use crate::model::{CharmMeta, Grant, Model, Secret, SecretOwner, new_secret_xid}
 
 const METADATA: &str =
     "name: postgresql-k8s\nprovides:\n  database:\n    interface: postgresql_client\n";
+/// Provider data key: the databases this application created (comma-separated), dropped
+/// when it is removed. Databases that existed before are left alone.
+const CREATED_KEY: &str = "created-databases";
 /// The fields data_interfaces puts in the `user` secret group.
 const USER_GROUP: [&str; 3] = ["username", "password", "uris"];
 
@@ -164,6 +170,13 @@ impl RemoteApplication for PostgresqlProvider {
                 "postgres",
                 &format!("CREATE DATABASE {database} OWNER {user};"),
             )?;
+            if let Some(a) = model.applications.get_mut(app) {
+                let created = a.provider_data.entry(CREATED_KEY.to_owned()).or_default();
+                if !created.is_empty() {
+                    created.push(',');
+                }
+                created.push_str(&database);
+            }
         }
         self.postgres.psql(
             &database,
@@ -259,8 +272,21 @@ impl RemoteApplication for PostgresqlProvider {
         Ok(())
     }
 
-    fn stop(&self, _: &mut Model, _: &str) -> Result<(), ProviderError> {
-        // The host's cluster is shared host setup (see `crate::host`); it keeps running.
+    fn stop(&self, model: &mut Model, app: &str) -> Result<(), ProviderError> {
+        // The databases this application created go with it; the host's cluster is shared
+        // host setup (see `crate::host`) and keeps running.
+        let created = model
+            .applications
+            .get(app)
+            .and_then(|a| a.provider_data.get(CREATED_KEY))
+            .cloned()
+            .unwrap_or_default();
+        for database in created.split(',').filter(|d| valid_database(d)) {
+            self.postgres.psql(
+                "postgres",
+                &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE);"),
+            )?;
+        }
         Ok(())
     }
 }
