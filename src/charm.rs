@@ -14,6 +14,7 @@ use crate::containers::ContainerName;
 use crate::customization;
 use crate::gather::{self, GatherError};
 use crate::interfaces::peers::MIGRATED_VERSION_KEY;
+use crate::kubernetes::explain_status;
 use crate::migrations::{self, MigrationDecision, MigrationError};
 use crate::plan::{self, PlanError};
 use crate::plugins::{self, InstalledPlugins};
@@ -92,16 +93,17 @@ pub async fn run<H: HookTools, P: Pebble>(
     prepare_extensions(tools, pebbles, &mut state).await?;
 
     let desired = plan::plan(&state)?;
+    // This unit's own bags on the optional relations (ingress address, scrape address).
+    for write in plan::relation_data::unit_writes(&state) {
+        tools.relation_set(&write.relation, Scope::Unit, &write.data)?;
+    }
     let applied = match apply::apply(&desired, &state, tools, pebbles).await {
         Ok(report) => report,
         Err(e) if e.is_unreachable() => {
             tracing::info!("{e}");
-            return report(
-                tools,
-                Status::Waiting("Waiting for pebble".into()),
-                None,
-                ApplyReport::default(),
-            );
+            let waiting = Status::Waiting("Waiting for pebble".into());
+            let status = explain_status(&context.event, &state.unit.unit, waiting, true).await;
+            return report(tools, status, None, ApplyReport::default());
         }
         Err(e) => return Err(CharmError::Apply(e)),
     };
@@ -114,6 +116,10 @@ pub async fn run<H: HookTools, P: Pebble>(
     } else {
         desired.status.clone()
     };
+    let unreachable = state.containers.values().any(|c| !c.reachable)
+        || final_status == Status::Waiting("Waiting for pebble".into());
+    let final_status =
+        explain_status(&context.event, &state.unit.unit, final_status, unreachable).await;
     report(
         tools,
         final_status,

@@ -12,6 +12,7 @@ pub mod containers;
 pub mod customization;
 pub mod gather;
 pub mod interfaces;
+pub mod kubernetes;
 #[cfg(test)]
 mod memory_tools;
 pub mod migrations;
