@@ -17,12 +17,12 @@ use crate::containers::ContainerName;
 use crate::interfaces::database::{self, Credentials, DatabaseConnection};
 use crate::interfaces::peers;
 use crate::interfaces::redis;
-use crate::interfaces::{Availability, RelationSnapshot};
+use crate::interfaces::{self, Availability, RelationSnapshot};
 use crate::proxy::ProxySettings;
 use crate::secret_key::{self, SecretKeyError};
 use crate::state::{
-    ContainerState, DatabaseRelation, ExtensionsState, MigrationState, SecretKeyState, State,
-    UnitIdentity,
+    ContainerState, DatabaseRelation, ExtensionsState, MigrationState, OptionalRelations, OwnBags,
+    SecretKeyState, State, UnitIdentity,
 };
 
 /// Where the indico image records its Indico version.
@@ -231,6 +231,8 @@ pub async fn gather<H: HookTools, P: Pebble>(
         containers.insert(name, state);
     }
 
+    let unit_for_optional = unit.clone();
+    let peers_for_optional = peers.as_ref().ok().and_then(Option::as_ref).cloned();
     Ok(State {
         unit,
         leader,
@@ -249,6 +251,13 @@ pub async fn gather<H: HookTools, P: Pebble>(
             blocked: None,
         },
         extensions: observed_extensions(&containers),
+        optional: gather_optional(
+            context,
+            tools,
+            &unit_for_optional,
+            leader,
+            peers_for_optional.as_ref(),
+        )?,
         containers,
     })
 }
@@ -284,4 +293,195 @@ async fn read_version(pebble: &impl Pebble) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
     plausible.then(|| version.to_owned())
+}
+
+/// Whether this hook may write this charm's side of `endpoint`: that relation's
+/// created/joined/changed, or a hook where what the charm publishes may have changed
+/// (leadership, configuration, a new charm version).
+fn writes_own_side(event: &Event, endpoint: &str) -> bool {
+    match event {
+        Event::LeaderElected | Event::ConfigChanged | Event::UpgradeCharm => true,
+        Event::Relation(e) => {
+            e.relation.endpoint == endpoint
+                && matches!(
+                    e.kind,
+                    RelationEventKind::Created
+                        | RelationEventKind::Joined
+                        | RelationEventKind::Changed
+                )
+        }
+        _ => false,
+    }
+}
+
+/// The remote application's bag of relation `id`.
+fn remote_app_snapshot(
+    tools: &impl HookTools,
+    id: &juju_runtime::RelationId,
+) -> Result<RelationSnapshot, HookToolError> {
+    let mut relation = RelationSnapshot::new(id.clone());
+    relation.remote_app = tools.relation_remote_app(id)?;
+    if let Some(app) = &relation.remote_app {
+        relation.app_data = tools.relation_get(id, &Bag::App(app.clone()))?;
+    }
+    Ok(relation)
+}
+
+/// The remote units' bags of relation `id`.
+fn remote_units_snapshot(
+    tools: &impl HookTools,
+    id: &juju_runtime::RelationId,
+) -> Result<RelationSnapshot, HookToolError> {
+    let mut relation = RelationSnapshot::new(id.clone());
+    for unit in tools.relation_list(id)? {
+        let bag = tools.relation_get(id, &Bag::Unit(unit.clone()))?;
+        relation.units.insert(unit, bag);
+    }
+    Ok(relation)
+}
+
+/// Resolves the SMTP password; an unreadable `password_id` secret (not granted yet) means the
+/// provider has not fully answered.
+fn smtp_settings(
+    tools: &impl HookTools,
+    relation: Option<&RelationSnapshot>,
+) -> Result<
+    Result<Availability<interfaces::smtp::SmtpSettings>, interfaces::smtp::SmtpError>,
+    HookToolError,
+> {
+    use interfaces::smtp::{SmtpPassword, SmtpSettings, password_from_secret};
+    let offer = match interfaces::smtp::parse(relation) {
+        Ok(Availability::Ready(offer)) => offer,
+        Ok(Availability::NotRelated) => return Ok(Ok(Availability::NotRelated)),
+        Ok(Availability::Pending) => return Ok(Ok(Availability::Pending)),
+        Err(e) => return Ok(Err(e)),
+    };
+    let password = match &offer.password {
+        SmtpPassword::None => None,
+        SmtpPassword::Inline(password) => Some(password.clone()),
+        SmtpPassword::InSecret(uri) => {
+            let latest = SecretGetOptions {
+                refresh: true,
+                ..SecretGetOptions::default()
+            };
+            match tools.secret_get(&SecretRef::Uri(uri.clone()), latest) {
+                Ok(content) => match password_from_secret(&content.into_map()) {
+                    Ok(password) => Some(password),
+                    Err(e) => return Ok(Err(e)),
+                },
+                Err(
+                    HookToolError::SecretNotFound { .. } | HookToolError::PermissionDenied { .. },
+                ) => return Ok(Ok(Availability::Pending)),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    Ok(Ok(Availability::Ready(SmtpSettings::new(offer, password))))
+}
+
+/// The optional relations. Listing the relations of all eight optional endpoints would cost
+/// eight `relation-ids` calls in every hook, most of them answering `[]`; instead the leader
+/// records which endpoints are related in the peer application bag
+/// ([`interfaces::RELATED_ENDPOINTS_KEY`]) and a hook looks only at those, plus the endpoint
+/// of its own relation event, plus all of them in `leader-elected` and `upgrade-charm` (full
+/// scans that repair the record). The cost: a relation created while no unit led is seen by
+/// other units from the next leader-elected on, or at once in its own relation hooks.
+fn gather_optional(
+    context: &JujuContext,
+    tools: &impl HookTools,
+    unit: &UnitIdentity,
+    leader: bool,
+    peers: Option<&peers::Peers>,
+) -> Result<OptionalRelations, GatherError> {
+    use interfaces::{
+        OPTIONAL_ENDPOINTS, RELATED_ENDPOINTS_KEY, ingress, logging, metrics_endpoint, s3, saml,
+        smtp,
+    };
+    let event_endpoint = match &context.event {
+        Event::Relation(e) => OPTIONAL_ENDPOINTS
+            .into_iter()
+            .find(|endpoint| *endpoint == e.relation.endpoint),
+        _ => None,
+    };
+    let full_scan = matches!(context.event, Event::LeaderElected | Event::UpgradeCharm);
+    let recorded: Vec<&str> = peers
+        .and_then(|p| p.raw_app.get(RELATED_ENDPOINTS_KEY))
+        .map(|list| list.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let mut optional = OptionalRelations {
+        model_uuid: context.model_uuid.clone(),
+        full_scan,
+        ..OptionalRelations::default()
+    };
+    let mut logging_relations = Vec::new();
+    let mut s3_relation = None;
+    let mut saml_relation = None;
+    let mut smtp_relation = None;
+    let mut ingress_relation = None;
+    for endpoint in OPTIONAL_ENDPOINTS {
+        if !(full_scan || event_endpoint == Some(endpoint) || recorded.contains(&endpoint)) {
+            continue;
+        }
+        let ids = tools.relation_ids(endpoint)?;
+        optional.looked_at.insert(endpoint, !ids.is_empty());
+        let writes = writes_own_side(&context.event, endpoint);
+        for id in ids {
+            match endpoint {
+                logging::ENDPOINT => logging_relations.push(remote_units_snapshot(tools, &id)?),
+                s3::ENDPOINT => s3_relation = Some(remote_app_snapshot(tools, &id)?),
+                saml::ENDPOINT => saml_relation = Some(remote_app_snapshot(tools, &id)?),
+                smtp::ENDPOINT => smtp_relation = Some(remote_app_snapshot(tools, &id)?),
+                ingress::ENDPOINT if writes => {
+                    ingress_relation = Some(remote_app_snapshot(tools, &id)?);
+                }
+                _ => {}
+            }
+            if !writes {
+                continue;
+            }
+            let has_unit_data = matches!(endpoint, ingress::ENDPOINT | metrics_endpoint::ENDPOINT);
+            let app = if leader {
+                Some(tools.relation_get(&id, &Bag::App(unit.app.clone()))?)
+            } else {
+                None
+            };
+            let unit_bag = if has_unit_data {
+                Some(tools.relation_get(&id, &Bag::Unit(unit.unit.clone()))?)
+            } else {
+                None
+            };
+            let bind_address = if endpoint == ingress::ENDPOINT {
+                match tools.network_get(endpoint, Some(&id)) {
+                    Ok(info) => info
+                        .bind_addresses
+                        .iter()
+                        .flat_map(|b| b.addresses.iter())
+                        .map(|a| a.value.clone())
+                        .find(|v| !v.is_empty()),
+                    Err(e) => {
+                        tracing::warn!("network-get {endpoint}: {e}");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            optional.own_bags.push(OwnBags {
+                endpoint,
+                relation: id,
+                app,
+                unit: unit_bag,
+                bind_address,
+            });
+        }
+    }
+    optional.ingress_url = ingress::parse_url(ingress_relation.as_ref());
+    if let Ok(Some(url)) = &optional.ingress_url {
+        tracing::info!("the ingress provider publishes Indico at {url}");
+    }
+    optional.logging = logging::parse(&logging_relations);
+    optional.s3 = s3::parse(s3_relation.as_ref());
+    optional.saml = saml::parse(saml_relation.as_ref());
+    optional.smtp = smtp_settings(tools, smtp_relation.as_ref())?;
+    Ok(optional)
 }

@@ -78,6 +78,70 @@ pub struct ExtensionsState {
     pub blocked: Option<String>,
 }
 
+/// This charm's own bags on one optional relation, read in a hook where it may write them
+/// (see `gather`): the application bag when this unit leads, the unit bag where the interface
+/// has unit data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnBags {
+    /// The endpoint (one of [`crate::interfaces::OPTIONAL_ENDPOINTS`]).
+    pub endpoint: &'static str,
+    /// The relation.
+    pub relation: RelationId,
+    /// This application's bag (leader only).
+    pub app: Option<crate::interfaces::Databag>,
+    /// This unit's bag (ingress, metrics-endpoint).
+    pub unit: Option<crate::interfaces::Databag>,
+    /// This unit's bind address on the relation (ingress only).
+    pub bind_address: Option<String>,
+}
+
+/// The optional relations (ingress, nginx-route, observability, s3, saml, smtp) as this hook
+/// found them. Unrelated means `Ok(NotRelated)`/empty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionalRelations {
+    /// The model UUID (observability topology).
+    pub model_uuid: String,
+    /// The optional endpoints looked at in this hook, and which of them have a relation.
+    pub looked_at: BTreeMap<&'static str, bool>,
+    /// Whether `looked_at` covers every optional endpoint (a full scan).
+    pub full_scan: bool,
+    /// Own bags that this hook may update.
+    pub own_bags: Vec<OwnBags>,
+    /// The URL the ingress provider published, when read in this hook.
+    pub ingress_url: Result<Option<String>, crate::interfaces::ingress::IngressError>,
+    /// Loki push endpoints.
+    pub logging:
+        Result<crate::interfaces::logging::LokiEndpoints, crate::interfaces::logging::LoggingError>,
+    /// The S3 bucket for attachments.
+    pub s3: Result<Availability<crate::interfaces::s3::S3Storage>, crate::interfaces::s3::S3Error>,
+    /// The SAML identity provider.
+    pub saml: Result<
+        Availability<crate::interfaces::saml::SamlIdentityProvider>,
+        crate::interfaces::saml::SamlError,
+    >,
+    /// The SMTP relay.
+    pub smtp: Result<
+        Availability<crate::interfaces::smtp::SmtpSettings>,
+        crate::interfaces::smtp::SmtpError,
+    >,
+}
+
+impl Default for OptionalRelations {
+    fn default() -> Self {
+        Self {
+            model_uuid: String::new(),
+            looked_at: BTreeMap::new(),
+            full_scan: false,
+            own_bags: Vec::new(),
+            ingress_url: Ok(None),
+            logging: Ok(Default::default()),
+            s3: Ok(Availability::NotRelated),
+            saml: Ok(Availability::NotRelated),
+            smtp: Ok(Availability::NotRelated),
+        }
+    }
+}
+
 /// Everything the plan is computed from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -109,6 +173,8 @@ pub struct State {
     pub containers: BTreeMap<ContainerName, ContainerState>,
     /// External plugins and the customization clone.
     pub extensions: ExtensionsState,
+    /// The optional relations.
+    pub optional: OptionalRelations,
 }
 
 impl State {

@@ -34,6 +34,21 @@ pub fn assess(state: &State, migration: &MigrationDecision) -> Status {
         state.peers.as_ref().err().map(ToString::to_string),
         state.migration.blocked.clone(),
         state.extensions.blocked.clone(),
+        state.optional.s3.as_ref().err().map(ToString::to_string),
+        state.optional.saml.as_ref().err().map(ToString::to_string),
+        state.optional.smtp.as_ref().err().map(ToString::to_string),
+        state
+            .optional
+            .logging
+            .as_ref()
+            .err()
+            .map(ToString::to_string),
+        state
+            .optional
+            .ingress_url
+            .as_ref()
+            .err()
+            .map(ToString::to_string),
     ];
     if let Some(message) = blocked.into_iter().flatten().next() {
         return Status::Blocked(message);
@@ -62,7 +77,12 @@ pub fn assess(state: &State, migration: &MigrationDecision) -> Status {
     }
     // 4. Migrations.
     match migration {
-        MigrationDecision::UpToDate => Status::Active,
+        // S3 attachments out of reach is the one thing left to tell once all else is well.
+        MigrationDecision::UpToDate => match crate::plan::relation_data::s3_detached_warning(state)
+        {
+            Some(warning) => Status::Blocked(warning),
+            None => Status::Active,
+        },
         MigrationDecision::WaitForLeader => {
             Status::Waiting("Waiting for database migrations".to_owned())
         }

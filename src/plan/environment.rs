@@ -36,6 +36,8 @@ pub struct IndicoEnvironment {
     pub customization_debug: bool,
     /// `HTTP(S)_PROXY`/`NO_PROXY` in both spellings.
     pub proxy: ProxySettings,
+    /// SMTP, S3 storage and SAML from the optional relations.
+    pub relations: super::relation_data::RelationSettings,
 }
 
 impl fmt::Debug for IndicoEnvironment {
@@ -77,6 +79,7 @@ impl IndicoEnvironment {
             enable_roombooking: config.enable_roombooking,
             customization_debug: config.customization_debug,
             proxy: proxy.clone(),
+            relations: Default::default(),
         }
     }
 
@@ -113,6 +116,7 @@ impl IndicoEnvironment {
         for (name, value) in self.proxy.environment() {
             env.insert(name.to_owned(), value);
         }
+        self.relations.apply_to(&mut env);
         env
     }
 }

@@ -4,6 +4,7 @@
 pub mod environment;
 pub mod files;
 pub mod layers;
+pub mod relation_data;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -80,9 +81,9 @@ pub fn indico_environment(state: &State) -> Option<IndicoEnvironment> {
     let SecretKeyState::Available(key) = &state.secret_key else {
         return None;
     };
-    Some(IndicoEnvironment::new(
-        config, proxy, database, broker, cache, key,
-    ))
+    let mut environment = IndicoEnvironment::new(config, proxy, database, broker, cache, key);
+    environment.relations = relation_data::indico_settings(state)?;
+    Some(environment)
 }
 
 /// The unit that should run Celery beat, as this unit sees it: the leader's choice (which it
@@ -121,7 +122,8 @@ fn relation_writes(state: &State) -> Vec<RelationWrite> {
         });
     }
     if let (Some(peers), Some(beat)) = (state.peers(), beat_unit(state)) {
-        let wanted = Databag::from([(CELERY_UNIT_KEY.to_owned(), beat)]);
+        let mut wanted = Databag::from([(CELERY_UNIT_KEY.to_owned(), beat)]);
+        wanted.extend(relation_data::peer_keys(state, peers));
         let data = changed_keys(&peers.raw_app, &wanted);
         if !data.is_empty() {
             writes.push(RelationWrite {
@@ -130,6 +132,7 @@ fn relation_writes(state: &State) -> Vec<RelationWrite> {
             });
         }
     }
+    writes.extend(relation_data::app_writes(state));
     writes
 }
 
@@ -153,6 +156,7 @@ fn with_extensions(
     }
     let mut variables = base.clone();
     variables.extend(crate::plugins::environment(state, container)?);
+    relation_data::keep_required_plugins(&mut variables, base);
     if container == ContainerName::Indico {
         variables.extend(crate::customization::environment(state)?);
     }
@@ -211,6 +215,9 @@ pub fn plan(state: &State) -> Result<DesiredPod, PlanError> {
                 },
             );
         }
+    }
+    for (name, container) in &mut containers {
+        container.layer.log_targets = relation_data::log_targets(state, *name);
     }
     Ok(DesiredPod {
         containers,

@@ -93,6 +93,7 @@ fn ready_state() -> State {
             })
             .collect(),
         extensions: Default::default(),
+        optional: Default::default(),
     }
 }
 
