@@ -206,7 +206,8 @@ pub fn unit_writes(state: &State) -> Vec<RelationWrite> {
         .filter_map(|own| {
             let current = own.unit.as_ref()?;
             let data = match own.endpoint {
-                ingress::ENDPOINT => bag_changes(
+                // Unit bags also hold Juju's own keys (ingress-address ...): never delete.
+                ingress::ENDPOINT => changed_only(
                     current,
                     &ingress::unit_data(&fqdn, own.bind_address.as_deref()),
                 ),
