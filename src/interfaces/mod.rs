@@ -160,11 +160,12 @@ pub fn unit_fqdn(unit: &str, app: &str, model: &str) -> String {
 }
 
 /// The keys of `wanted` whose value differs from `current`, plus every key of `current` that
-/// `wanted` lacks set to `""` (relation-set deletes a key given an empty value).
+/// `wanted` lacks set to `""` (relation-set deletes a key given an empty value; an empty value
+/// in `wanted` equals an absent key, as Juju stores neither).
 pub fn bag_changes(current: &Databag, wanted: &Databag) -> Databag {
     let mut changes: Databag = wanted
         .iter()
-        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .filter(|(k, v)| current.get(*k).map(String::as_str).unwrap_or_default() != v.as_str())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for key in current.keys().filter(|k| !wanted.contains_key(*k)) {

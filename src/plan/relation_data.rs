@@ -119,11 +119,12 @@ pub fn topology(state: &State) -> JujuTopology {
     }
 }
 
-/// The keys of `wanted` whose value differs from `current` (other keys are left alone).
+/// The keys of `wanted` whose value differs from `current` (other keys are left alone). An
+/// empty value equals an absent key: Juju stores neither.
 fn changed_only(current: &Databag, wanted: &Databag) -> Databag {
     wanted
         .iter()
-        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .filter(|(k, v)| current.get(*k).map(String::as_str).unwrap_or_default() != v.as_str())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
