@@ -278,3 +278,149 @@ pub fn log_targets(state: &State, container: ContainerName) -> BTreeMap<String, 
         .map(|plan| &plan.log_targets);
     logging::log_targets(endpoints, &topology(state), current)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interfaces::logging::LokiEndpoints;
+    use crate::plan::{layers, plan};
+    use crate::state::OwnBags;
+    use juju_runtime::RelationId;
+
+    const LOKI: &str = "http://loki-0.loki-endpoints.cos.svc.cluster.local:3100/loki/api/v1/push";
+
+    fn with_logging(endpoints: &[(&str, &str)]) -> State {
+        let mut state = crate::plan::tests::ready_state();
+        state.optional.model_uuid = "0b1e6c3a-5f1d-4c8e-9a7b-2d3e4f5a6b7c".into();
+        state.optional.logging = Ok(endpoints
+            .iter()
+            .map(|(u, url)| ((*u).to_owned(), (*url).to_owned()))
+            .collect::<LokiEndpoints>());
+        state
+    }
+
+    /// Real Pebble (v1.19.2) takes the log targets, reports a plan that satisfies them, and
+    /// takes the disabled target that replaces one whose Loki went away.
+    #[tokio::test(flavor = "current_thread")]
+    async fn real_pebble_accepts_the_log_targets_and_their_disabling() {
+        let daemon = crate::pebble_daemon::PebbleDaemon::start();
+        let client = pebble_client::Client::new(daemon.socket()).unwrap();
+        let pod = plan(&with_logging(&[("loki/0", LOKI)])).unwrap();
+        let nginx = &pod.containers[&ContainerName::IndicoNginx];
+        assert_eq!(nginx.layer.log_targets["loki/0"].services, ["all"]);
+        client
+            .add_layer(layers::LABEL, &nginx.layer, true)
+            .await
+            .unwrap();
+        let current = client.plan().await.unwrap();
+        assert!(current.satisfies(&nginx.layer));
+        assert_eq!(
+            current.log_targets["loki/0"].labels["juju_model_uuid"],
+            "0b1e6c3a-5f1d-4c8e-9a7b-2d3e4f5a6b7c"
+        );
+
+        // The relation went: the plan Pebble holds is the input, the target is disabled.
+        let mut gone = with_logging(&[]);
+        for container in gone.containers.values_mut() {
+            container.current_plan = Some(current.clone());
+        }
+        let pod = plan(&gone).unwrap();
+        let nginx = &pod.containers[&ContainerName::IndicoNginx];
+        assert!(!current.satisfies(&nginx.layer), "disabling is a change");
+        client
+            .add_layer(layers::LABEL, &nginx.layer, true)
+            .await
+            .unwrap();
+        let after = client.plan().await.unwrap();
+        assert_eq!(after.log_targets["loki/0"].services, ["-all"]);
+        assert!(after.satisfies(&nginx.layer), "and then stays as it is");
+    }
+
+    #[test]
+    fn the_leader_records_related_endpoints_and_the_s3_bucket() {
+        let mut state = crate::plan::tests::ready_state();
+        let peers = state.peers().unwrap().clone();
+        assert!(
+            peer_keys(&state, &peers).is_empty(),
+            "nothing looked at, nothing to record"
+        );
+
+        state.optional.looked_at =
+            BTreeMap::from([("s3", true), ("logging", true), ("saml", false)]);
+        let keys = peer_keys(&state, &peers);
+        assert_eq!(keys[RELATED_ENDPOINTS_KEY], "logging,s3");
+
+        // Endpoints not looked at keep what the record says; one found gone is dropped.
+        let mut recorded = peers.clone();
+        recorded
+            .raw_app
+            .insert(RELATED_ENDPOINTS_KEY.into(), "ingress,logging,s3".into());
+        state.optional.looked_at = BTreeMap::from([("s3", false)]);
+        assert_eq!(
+            peer_keys(&state, &recorded)[RELATED_ENDPOINTS_KEY],
+            "ingress,logging"
+        );
+        state.optional.looked_at = BTreeMap::from([("s3", true)]);
+        assert!(
+            peer_keys(&state, &recorded).is_empty(),
+            "unchanged: no write"
+        );
+    }
+
+    #[test]
+    fn writes_are_only_the_differences_and_only_where_this_hook_read_the_bag() {
+        let mut state = crate::plan::tests::ready_state();
+        assert!(app_writes(&state).is_empty() && unit_writes(&state).is_empty());
+        state.optional.own_bags = vec![OwnBags {
+            endpoint: "ingress",
+            relation: RelationId::new("ingress", 20),
+            app: Some(Databag::from([
+                ("model".into(), "\"events\"".into()),
+                ("stale".into(), "x".into()),
+            ])),
+            unit: Some(Databag::from([(
+                "ingress-address".into(),
+                "10.0.0.1".into(),
+            )])),
+            bind_address: None,
+        }];
+        let writes = app_writes(&state);
+        assert_eq!(writes.len(), 1);
+        assert_eq!(
+            writes[0].data,
+            Databag::from([
+                ("name".into(), "\"indico\"".into()),
+                ("port".into(), "8080".into()),
+                ("stale".into(), String::new()),
+            ])
+        );
+        let unit = unit_writes(&state);
+        assert_eq!(
+            unit[0].data,
+            Databag::from([(
+                "host".into(),
+                "\"indico-0.indico-endpoints.events.svc.cluster.local\"".into()
+            )]),
+            "Juju's ingress-address stays"
+        );
+        state.leader = false;
+        assert!(
+            app_writes(&state).is_empty(),
+            "only the leader writes app data"
+        );
+        assert_eq!(unit_writes(&state).len(), 1);
+    }
+
+    #[test]
+    fn storage_s3_stays_enabled_beside_external_plugins() {
+        let base = BTreeMap::from([(PLUGINS_VAR.to_owned(), "storage_s3".to_owned())]);
+        let mut variables = BTreeMap::from([(PLUGINS_VAR.to_owned(), "payment_paypal".to_owned())]);
+        keep_required_plugins(&mut variables, &base);
+        assert_eq!(variables[PLUGINS_VAR], "payment_paypal,storage_s3");
+        keep_required_plugins(&mut variables, &base);
+        assert_eq!(variables[PLUGINS_VAR], "payment_paypal,storage_s3");
+        let mut none = BTreeMap::new();
+        keep_required_plugins(&mut none, &BTreeMap::new());
+        assert!(none.is_empty());
+    }
+}

@@ -31,7 +31,7 @@ fn config(values: serde_json::Value) -> Result<CharmConfig, ConfigError> {
 }
 
 /// Leader of a fully related application whose schema matches the image.
-fn ready_state() -> State {
+pub(crate) fn ready_state() -> State {
     State {
         unit: UnitIdentity {
             app: "indico".into(),
