@@ -370,3 +370,34 @@ fn malformed_s3_saml_and_smtp_data_block_naming_relation_and_key_and_change_noth
         "relation smtp: key transport_security is not valid: Indico speaks STARTTLS only; use starttls or none",
     );
 }
+
+#[test]
+fn the_no_op_hook_cost_of_s3_saml_and_smtp() {
+    let ctx = context();
+    let core = ctx
+        .run(ScenarioEvent::config_changed(), ready_leader_state())
+        .unwrap();
+    let core_calls = ctx
+        .run(ScenarioEvent::update_status(), core.state.clone())
+        .unwrap()
+        .hook_tool_calls
+        .len();
+    let mut state = core.state.with_secret(smtp_secret());
+    for relation in [s3_relation(), saml_relation(), smtp_relation()] {
+        state = related(state.with_relation(relation.clone()), &relation).state;
+    }
+    let noop = ctx.run(ScenarioEvent::update_status(), state).unwrap();
+    assert!(
+        noop.pebble_writes().is_empty(),
+        "{:#?}",
+        noop.pebble_writes()
+    );
+    assert!(noop.calls_to("relation-set").is_empty());
+    let calls = noop.hook_tool_calls.len();
+    println!(
+        "no-op update-status: {core_calls} hook-tool calls with the core relations, {calls} with \
+         s3, saml and smtp (password in a secret) related too"
+    );
+    // Per endpoint: relation-ids, the remote app's name, its bag; smtp's secret-get.
+    assert_eq!(calls, core_calls + 3 * 3 + 1, "{:#?}", noop.hook_tool_calls);
+}
