@@ -431,9 +431,7 @@ fn gather_optional(
                 s3::ENDPOINT => s3_relation = Some(remote_app_snapshot(tools, &id)?),
                 saml::ENDPOINT => saml_relation = Some(remote_app_snapshot(tools, &id)?),
                 smtp::ENDPOINT => smtp_relation = Some(remote_app_snapshot(tools, &id)?),
-                ingress::ENDPOINT if writes => {
-                    ingress_relation = Some(remote_app_snapshot(tools, &id)?);
-                }
+                ingress::ENDPOINT => ingress_relation = Some(remote_app_snapshot(tools, &id)?),
                 _ => {}
             }
             if !writes {
@@ -476,7 +474,7 @@ fn gather_optional(
         }
     }
     optional.ingress_url = ingress::parse_url(ingress_relation.as_ref());
-    if let Ok(Some(url)) = &optional.ingress_url {
+    if let (Ok(Some(url)), Some(ingress::ENDPOINT)) = (&optional.ingress_url, event_endpoint) {
         tracing::info!("the ingress provider publishes Indico at {url}");
     }
     optional.logging = logging::parse(&logging_relations);

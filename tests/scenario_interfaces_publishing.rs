@@ -174,13 +174,16 @@ fn a_malformed_ingress_answer_blocks_naming_the_key() {
     let out = ctx
         .run(ScenarioEvent::relation_changed(&ingress(), Some(0)), state)
         .unwrap();
-    assert_eq!(
-        out.state.unit_status,
-        Some(Status::Blocked(
-            "relation ingress: key ingress is not valid: not JSON".into()
-        ))
-    );
+    let blocked = Some(Status::Blocked(
+        "relation ingress: key ingress is not valid: not JSON".into(),
+    ));
+    assert_eq!(out.state.unit_status, blocked);
     assert!(out.pebble_writes().is_empty());
+    let later = ctx.run(ScenarioEvent::update_status(), out.state).unwrap();
+    assert_eq!(
+        later.state.unit_status, blocked,
+        "no flapping back to Active"
+    );
 }
 
 /// Decodes a grafana template's content as the grafana library does.
@@ -398,9 +401,12 @@ fn the_no_op_hook_cost_of_the_optional_relations() {
         "no-op update-status: {core_calls} hook-tool calls with the core relations, {calls} with \
          ingress, nginx-route, metrics-endpoint, grafana-dashboard and logging related too"
     );
-    // Per related optional endpoint: one relation-ids; logging adds its unit list and bags.
-    assert!(
-        calls <= core_calls + 5 + 2,
+    // Per related optional endpoint one relation-ids; logging adds its unit list and the Loki
+    // unit's bag; ingress the provider's name and bag (the URL it publishes, checked every hook
+    // so that a malformed answer does not flap between Blocked and Active).
+    assert_eq!(
+        calls,
+        core_calls + 5 + 2 + 2,
         "{calls} calls: {:#?}",
         noop.hook_tool_calls
     );
