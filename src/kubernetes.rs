@@ -9,9 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use juju_runtime::{Event, Status};
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
-use kube::api::Api;
+use kube::core::Request;
+use kube::core::params::GetParams;
 use kube::{Client, Config};
+use serde::Deserialize;
 use thiserror::Error;
 
 use crate::containers::ContainerName;
@@ -20,6 +21,92 @@ use crate::containers::ContainerName;
 pub const TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /// The most one hook waits for the API server (a status is not worth a slow hook).
 pub const API_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The part of a Pod (`GET /api/v1/namespaces/{ns}/pods/{name}`, the `core/v1` Pod schema)
+/// that says why containers are not running. Decoding only this, instead of k8s-openapi's
+/// whole `Pod`, keeps about 2 MiB of deserializer out of every hook's binary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct PodView {
+    /// `status`.
+    #[serde(default)]
+    pub status: Option<PodStatusView>,
+}
+
+/// `status` of a Pod.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatusView {
+    /// `status.containerStatuses`.
+    #[serde(default)]
+    pub container_statuses: Vec<ContainerStatusView>,
+    /// `status.conditions`.
+    #[serde(default)]
+    pub conditions: Vec<PodConditionView>,
+}
+
+/// One of `status.containerStatuses`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatusView {
+    /// The container name.
+    pub name: String,
+    /// Whether its readiness probe passes.
+    #[serde(default)]
+    pub ready: bool,
+    /// How often Kubernetes restarted it.
+    #[serde(default)]
+    pub restart_count: i32,
+    /// Its current state.
+    #[serde(default)]
+    pub state: Option<ContainerStateView>,
+    /// Its previous state (how it last ended).
+    #[serde(default)]
+    pub last_state: Option<ContainerStateView>,
+}
+
+/// A container state: one of `waiting`, `running`, `terminated` is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct ContainerStateView {
+    /// `waiting`.
+    #[serde(default)]
+    pub waiting: Option<ReasonView>,
+    /// `terminated`.
+    #[serde(default)]
+    pub terminated: Option<TerminatedView>,
+}
+
+/// A state's `reason` (CamelCase, e.g. `CrashLoopBackOff`); its `message` is never read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct ReasonView {
+    /// `reason`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `terminated`: reason and exit code.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TerminatedView {
+    /// `reason` (`Error`, `OOMKilled`, `Completed` ...).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `exitCode`.
+    #[serde(default)]
+    pub exit_code: i32,
+}
+
+/// One of `status.conditions`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct PodConditionView {
+    /// `type` (`PodScheduled`, `Ready` ...).
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False`, `Unknown`.
+    pub status: String,
+    /// `reason`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
 
 /// Reading the Pod did not work.
 #[derive(Debug, Error)]
@@ -70,9 +157,15 @@ pub fn in_cluster_client() -> Result<Option<Client>, KubernetesError> {
 }
 
 /// Reads Pod `pod` in the client's namespace (the model's, from the service account).
-pub async fn read_pod(client: &Client, pod: &str) -> Result<Pod, KubernetesError> {
-    let api: Api<Pod> = Api::default_namespaced(client.clone());
-    match tokio::time::timeout(API_TIMEOUT, api.get(pod)).await {
+pub async fn read_pod(client: &Client, pod: &str) -> Result<PodView, KubernetesError> {
+    let path = format!("/api/v1/namespaces/{}/pods", client.default_namespace());
+    let request = Request::new(path)
+        .get(pod, &GetParams::default())
+        .map_err(|e| KubernetesError::Api {
+            pod: pod.to_owned(),
+            source: Box::new(kube::Error::BuildRequest(e)),
+        })?;
+    match tokio::time::timeout(API_TIMEOUT, client.request::<PodView>(request)).await {
         Err(_) => Err(KubernetesError::Timeout),
         Ok(Ok(found)) => Ok(found),
         Ok(Err(kube::Error::Api(response))) if matches!(response.code, 401 | 403) => {
@@ -89,7 +182,7 @@ pub async fn read_pod(client: &Client, pod: &str) -> Result<Pod, KubernetesError
 
 /// Why one workload container is not ready, as its status says: the waiting or terminated
 /// reason, or the last termination's for a container that restarted and is not ready again.
-fn container_cause(status: &ContainerStatus) -> Option<String> {
+fn container_cause(status: &ContainerStatusView) -> Option<String> {
     let state = status.state.as_ref();
     let last_terminated = status
         .last_state
@@ -126,12 +219,11 @@ fn container_cause(status: &ContainerStatus) -> Option<String> {
 /// order (`indico-celery: CrashLoopBackOff (restarts 7), indico-nginx: ImagePullBackOff`),
 /// or that it is not scheduled; `None` when it says nothing that explains a problem. Only
 /// reasons are used, never messages (which may quote the environment).
-pub fn explain(pod: &Pod) -> Option<String> {
+pub fn explain(pod: &PodView) -> Option<String> {
     let status = pod.status.as_ref()?;
     let mut causes: Vec<(ContainerName, String)> = status
         .container_statuses
         .iter()
-        .flatten()
         .filter_map(|s| Some((ContainerName::from_name(&s.name)?, container_cause(s)?)))
         .collect();
     causes.sort_by_key(|(name, _)| *name);
@@ -142,7 +234,6 @@ pub fn explain(pod: &Pod) -> Option<String> {
     status
         .conditions
         .iter()
-        .flatten()
         .find(|c| c.type_ == "PodScheduled" && c.status == "False")
         .map(|c| format!("pod: {}", c.reason.as_deref().unwrap_or("not scheduled")))
 }

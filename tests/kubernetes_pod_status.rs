@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use http::{Request, Response};
-use indico_charm::kubernetes::{self, KubernetesError};
+use indico_charm::kubernetes::{self, KubernetesError, PodView};
 use juju_runtime::{Event, Status};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
@@ -40,8 +40,40 @@ fn client(status: u16, body: &'static str) -> (Client, Arc<Mutex<Vec<String>>>) 
     (Client::new(service, NAMESPACE), seen)
 }
 
-fn pod(name: &str) -> Pod {
-    serde_json::from_slice(&fixture(name)).expect("the fixture is a Pod")
+/// The fixture as the charm decodes it, after checking that it is a valid `core/v1` Pod for
+/// k8s-openapi's complete type (so the fixtures cannot drift from the API's schema).
+fn pod(name: &str) -> PodView {
+    let bytes = fixture(name);
+    let full: Pod = serde_json::from_slice(&bytes).expect("the fixture is a core/v1 Pod");
+    assert_eq!(full.metadata.name.as_deref(), Some("indico-0"));
+    serde_json::from_slice(&bytes).expect("the charm's view decodes it")
+}
+
+#[test]
+fn the_view_reads_the_fields_k8s_openapi_reads() {
+    let bytes = fixture("pod-celery-crashloop.json");
+    let full: Pod = serde_json::from_slice(&bytes).unwrap();
+    let view = pod("pod-celery-crashloop.json");
+    let full_statuses = full.status.unwrap().container_statuses.unwrap();
+    let view_statuses = view.status.unwrap().container_statuses;
+    assert_eq!(full_statuses.len(), view_statuses.len());
+    for (f, v) in full_statuses.iter().zip(&view_statuses) {
+        assert_eq!(
+            (f.name.as_str(), f.ready, f.restart_count),
+            (v.name.as_str(), v.ready, v.restart_count)
+        );
+        let f_waiting = f
+            .state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone());
+        let v_waiting = v
+            .state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone());
+        assert_eq!(f_waiting, v_waiting, "{}", f.name);
+    }
 }
 
 #[tokio::test]
