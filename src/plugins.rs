@@ -28,6 +28,9 @@ pub const PLUGINS_VAR: &str = "INDICO_PLUGINS";
 pub const MARKER_VAR: &str = "CHARM_PLUGINS_HASH";
 /// The pip constraints file pinning Indico, pushed before each install.
 pub const CONSTRAINTS_PATH: &str = "/srv/indico/etc/charm-plugin-constraints.txt";
+/// The requirements file holding the specs (0600, user indico), pushed before each install:
+/// a spec may be a URL with a token, which must not be on a command line.
+pub const REQUIREMENTS_PATH: &str = "/srv/indico/etc/charm-plugins.txt";
 /// The containers that run Indico code and need the plugins.
 pub const CONTAINERS: [ContainerName; 2] = [ContainerName::Indico, ContainerName::IndicoCelery];
 /// How long one pip run may take (downloads, maybe builds).
@@ -165,12 +168,8 @@ pub fn environment(state: &State, container: ContainerName) -> Option<BTreeMap<S
     ]))
 }
 
-/// The pip command installing `specs` with Indico pinned.
-pub fn pip_request(
-    specs: &[String],
-    upgrade: bool,
-    proxy: &BTreeMap<String, String>,
-) -> ExecRequest {
+/// The pip command installing the specs of [`REQUIREMENTS_PATH`] with Indico pinned.
+pub fn pip_request(upgrade: bool, proxy: &BTreeMap<String, String>) -> ExecRequest {
     let mut command = vec![format!("{VENV}/bin/pip"), "install".to_owned()];
     if upgrade {
         command.push("--upgrade".to_owned());
@@ -179,10 +178,9 @@ pub fn pip_request(
         "--no-input".to_owned(),
         "--constraint".to_owned(),
         CONSTRAINTS_PATH.to_owned(),
-        // Every spec is an argument, never an option (config also refuses a leading '-').
-        "--".to_owned(),
+        "--requirement".to_owned(),
+        REQUIREMENTS_PATH.to_owned(),
     ]);
-    command.extend(specs.iter().cloned());
     ExecRequest {
         command,
         environment: proxy.clone(),
@@ -194,10 +192,13 @@ pub fn pip_request(
     }
 }
 
-/// The command listing the plugin names `specs` provide.
-pub fn list_request(specs: &[String]) -> ExecRequest {
-    let mut command = vec![format!("{VENV}/bin/python3"), "-".to_owned()];
-    command.extend(specs.iter().cloned());
+/// The command listing the plugin names the specs of [`REQUIREMENTS_PATH`] provide.
+pub fn list_request() -> ExecRequest {
+    let command = vec![
+        format!("{VENV}/bin/python3"),
+        "-".to_owned(),
+        REQUIREMENTS_PATH.to_owned(),
+    ];
     ExecRequest {
         command,
         user: Some("indico".to_owned()),
@@ -249,15 +250,28 @@ pub async fn install<P: Pebble>(
         .push(CONSTRAINTS_PATH, constraints.as_bytes(), &options)
         .await
         .map_err(fail)?;
+    // The config refuses a spec starting with '-', so no line is read as a pip option.
+    let requirements: String = specs.iter().map(|s| format!("{s}\n")).collect();
+    let private = PushOptions {
+        make_dirs: true,
+        permissions: Some(0o600),
+        user: Some("indico".to_owned()),
+        group: Some("indico".to_owned()),
+        ..PushOptions::default()
+    };
+    pebble
+        .push(REQUIREMENTS_PATH, requirements.as_bytes(), &private)
+        .await
+        .map_err(fail)?;
     tracing::info!(
         "installing {} external plugin spec(s) in {container}",
         specs.len()
     );
     let pip = pebble
-        .exec(&pip_request(specs, upgrade, proxy))
+        .exec(&pip_request(upgrade, proxy))
         .await
         .map_err(fail)?;
-    let listed = pebble.exec(&list_request(specs)).await.map_err(fail)?;
+    let listed = pebble.exec(&list_request()).await.map_err(fail)?;
     let names = serde_json::from_slice::<Listed>(&listed.stdout)
         .map_err(|e| PluginError {
             container,
@@ -290,9 +304,9 @@ mod tests {
     }
 
     #[test]
-    fn pip_runs_as_indico_with_the_constraint_and_specs_as_arguments() {
+    fn pip_runs_as_indico_with_the_constraint_and_the_specs_in_a_file() {
         let proxy = BTreeMap::from([("HTTPS_PROXY".to_owned(), "http://squid:3128/".to_owned())]);
-        let request = pip_request(&specs(&["indico-plugin-piwik==3.2"]), false, &proxy);
+        let request = pip_request(false, &proxy);
         assert_eq!(
             request.command,
             [
@@ -301,14 +315,14 @@ mod tests {
                 "--no-input",
                 "--constraint",
                 CONSTRAINTS_PATH,
-                "--",
-                "indico-plugin-piwik==3.2"
+                "--requirement",
+                REQUIREMENTS_PATH
             ]
         );
         assert_eq!(request.user.as_deref(), Some("indico"));
         assert_eq!(request.environment, proxy);
         assert!(
-            pip_request(&[], true, &proxy)
+            pip_request(true, &proxy)
                 .command
                 .contains(&"--upgrade".to_owned())
         );
@@ -341,9 +355,12 @@ mod tests {
     /// Runs the real lister with the host's Python 3 over `site`.
     fn list(site: &std::path::Path, specs: &[&str]) -> (bool, String, String) {
         use std::io::Write;
+        let requirements = site.join("requirements.txt");
+        let lines: String = specs.iter().map(|s| format!("{s}\n\n")).collect();
+        std::fs::write(&requirements, lines).unwrap();
         let mut child = std::process::Command::new("python3")
             .arg("-")
-            .args(specs)
+            .arg(&requirements)
             .env("PYTHONPATH", site)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

@@ -14,6 +14,7 @@ use pebble_client::ExecRequest;
 const PIP: &str = "/srv/indico/.venv/bin/pip";
 const PYTHON: &str = "/srv/indico/.venv/bin/python3";
 const CONSTRAINTS: &str = "/srv/indico/etc/charm-plugin-constraints.txt";
+const REQUIREMENTS: &str = "/srv/indico/etc/charm-plugins.txt";
 const PLUGINS: &str = "indico-plugin-piwik==3.2.1, git+https://example.com/p/indico-plugin-x.git";
 const REPO: &str = "https://example.com/custom.git";
 
@@ -88,9 +89,8 @@ fn plugins_are_installed_as_indico_with_indico_pinned_and_enabled_in_both_contai
                 "--no-input",
                 "--constraint",
                 CONSTRAINTS,
-                "--",
-                "indico-plugin-piwik==3.2.1",
-                "git+https://example.com/p/indico-plugin-x.git"
+                "--requirement",
+                REQUIREMENTS
             ],
             "{container}"
         );
@@ -99,6 +99,25 @@ fn plugins_are_installed_as_indico_with_indico_pinned_and_enabled_in_both_contai
             output.pushed_files(container)[CONSTRAINTS],
             b"indico==3.2.9\n",
             "{container}"
+        );
+        // The specs (a URL may carry a token) are in a private file, never on a command line.
+        assert_eq!(
+            output.pushed_files(container)[REQUIREMENTS],
+            b"indico-plugin-piwik==3.2.1\ngit+https://example.com/p/indico-plugin-x.git\n",
+            "{container}"
+        );
+        let requirements = output.state.containers[*container].files[REQUIREMENTS].clone();
+        assert_eq!(requirements.permissions, 0o600);
+        assert_eq!(requirements.user.as_deref(), Some("indico"));
+    }
+    for (_, request) in execs_of(&output, PIP)
+        .iter()
+        .chain(&execs_of(&output, PYTHON))
+    {
+        assert!(
+            !request.command.iter().any(|a| a.contains("example.com")),
+            "{:?}",
+            request.command
         );
     }
     for (container, service) in [("indico", "indico"), ("indico-celery", "indico-celery")] {

@@ -1,7 +1,8 @@
 """Print, as JSON, the Indico plugin names that the external plugin specs provide.
 
-Run by the charm with the venv's Python after `pip install`, as `python3 - <spec>...` with
-this script on stdin. A plugin name is an entry point of group `indico.plugins` of the
+Run by the charm with the venv's Python after `pip install`, as
+`python3 - <requirements file>` with this script on stdin; the file holds one spec a line
+(the one pip installed from). A plugin name is an entry point of group `indico.plugins` of the
 distribution a spec names: `name`, `name==1.0`, `name[extra]>=1`, `name @ <url>`, or a bare
 URL/path whose installed distribution records it in `direct_url.json` (PEP 610), or an
 `#egg=name` fragment. Exits 1 naming the first spec no installed distribution matches.
@@ -67,5 +68,10 @@ def main(specs):
     return 0
 
 
+def read_specs(path):
+    with open(path, encoding='utf-8') as f:
+        return [line.strip() for line in f if line.strip()]
+
+
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(read_specs(sys.argv[1])))
