@@ -154,3 +154,181 @@ async fn outside_a_cluster_nothing_is_asked() {
         kubernetes::explain_status(&Event::UpdateStatus, "indico/0", waiting.clone(), true).await;
     assert_eq!(status, waiting);
 }
+
+#[tokio::test]
+async fn the_real_tls_client_builds_and_an_unreachable_api_server_is_skipped() {
+    // The production client stack (rustls with ring, kube's HTTPS connector), pointed at a
+    // port where nothing listens: building it must not panic, and reading fails as an error.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut config = kube::Config::new(format!("https://127.0.0.1:{port}").parse().unwrap());
+    config.default_namespace = NAMESPACE.to_owned();
+    let client = Client::try_from(config).expect("the TLS client builds");
+    let err = kubernetes::read_pod(&client, "indico-0").await.unwrap_err();
+    assert!(matches!(err, KubernetesError::Api { .. }), "{err:?}");
+    assert_eq!(kubernetes::pod_cause_with(&client, "indico/0").await, None);
+}
+
+/// Command-line words for openssl: `first` then `second`.
+fn args<'a>(
+    first: &'a [&'a str],
+    second: &'a [&'a str],
+) -> impl Iterator<Item = std::ffi::OsString> + 'a {
+    first.iter().chain(second).map(std::ffi::OsString::from)
+}
+
+/// `flag path` pairs for openssl.
+fn files(pairs: &[(&str, std::path::PathBuf)]) -> impl Iterator<Item = std::ffi::OsString> + use<> {
+    let items: Vec<std::ffi::OsString> = pairs
+        .iter()
+        .flat_map(|(flag, file)| {
+            [
+                std::ffi::OsString::from(flag),
+                file.clone().into_os_string(),
+            ]
+        })
+        .collect();
+    items.into_iter()
+}
+
+/// A real HTTPS server (Python's http.server behind OpenSSL, with a throw-away cluster CA
+/// and API server certificate) answering the Pod read with `fixture`, as the API server would.
+struct TlsApiServer {
+    child: std::process::Child,
+    port: u16,
+    ca_der: Vec<u8>,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsApiServer {
+    fn start(fixture_name: &str) -> Self {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        // A cluster CA and an API server certificate it signed, as in a real cluster.
+        std::fs::write(
+            path("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let steps: [Vec<std::ffi::OsString>; 4] = [
+            args(
+                &["req", "-x509", "-days", "1", "-subj", "/CN=kubernetes-ca"],
+                &ec,
+            )
+            .chain(files(&[
+                ("-keyout", path("ca.key")),
+                ("-out", path("ca.pem")),
+            ]))
+            .collect(),
+            args(&["req", "-subj", "/CN=kube-apiserver"], &ec)
+                .chain(files(&[
+                    ("-keyout", path("key.pem")),
+                    ("-out", path("server.csr")),
+                ]))
+                .collect(),
+            args(&["x509", "-req", "-days", "1", "-CAcreateserial"], &[])
+                .chain(files(&[
+                    ("-in", path("server.csr")),
+                    ("-CA", path("ca.pem")),
+                    ("-CAkey", path("ca.key")),
+                    ("-extfile", path("server.ext")),
+                    ("-out", path("cert.pem")),
+                ]))
+                .collect(),
+            args(&["x509", "-outform", "der"], &[])
+                .chain(files(&[("-in", path("ca.pem")), ("-out", path("ca.der"))]))
+                .collect(),
+        ];
+        for step in steps {
+            let status = std::process::Command::new("openssl")
+                .args(&step)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("openssl is installed");
+            assert!(status.success(), "openssl {step:?}");
+        }
+        let (key, cert, der) = (path("key.pem"), path("cert.pem"), path("ca.der"));
+        let script = r#"
+import http.server, ssl, sys
+body = open(sys.argv[3], 'rb').read()
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path != '/api/v1/namespaces/events/pods/indico-0':
+            self.send_response(404); self.end_headers(); return
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+        let fixture_path = format!(
+            "{}/tests/fixtures/kubernetes/{fixture_name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut child = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&cert)
+            .arg(&key)
+            .arg(fixture_path)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 is installed");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            child,
+            port: line.trim().parse().expect("the server prints its port"),
+            ca_der: std::fs::read(der).unwrap(),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TlsApiServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_production_client_reads_the_pod_over_real_tls() {
+    let server = TlsApiServer::start("pod-celery-crashloop.json");
+    let mut config = kube::Config::new(
+        format!("https://127.0.0.1:{}", server.port)
+            .parse()
+            .unwrap(),
+    );
+    config.default_namespace = NAMESPACE.to_owned();
+    // As in-cluster: the cluster CA (the service account's ca.crt) is the only root.
+    config.root_cert = Some(vec![server.ca_der.clone()]);
+    let client = Client::try_from(config).unwrap();
+    assert_eq!(
+        kubernetes::pod_cause_with(&client, "indico/0")
+            .await
+            .as_deref(),
+        Some("indico-celery: CrashLoopBackOff (restarts 7)")
+    );
+    // Another unit's Pod is not there: an error, so no cause.
+    assert_eq!(kubernetes::pod_cause_with(&client, "indico/1").await, None);
+}
