@@ -23,6 +23,10 @@ pub const CUSTOM_DIR: &str = "/srv/indico/custom";
 pub const MARKER_VAR: &str = "CHARM_CUSTOMIZATION_HASH";
 /// How long one git command may take.
 pub const GIT_TIMEOUT: Duration = Duration::from_secs(300);
+/// The remote URL git sees on its command line and records in `.git/config`; the real URL
+/// (which may carry a token) reaches git only through the exec environment, as
+/// `url.<real>.insteadOf = <alias>` (`GIT_CONFIG_COUNT`/`_KEY_0`/`_VALUE_0`, git >= 2.31).
+pub const REMOTE_ALIAS: &str = "charm-customization:";
 
 /// Cloning or pulling failed. The message never contains the URL (it may carry credentials).
 #[derive(Debug, Error)]
@@ -84,12 +88,19 @@ pub fn environment(state: &State) -> Option<BTreeMap<String, String>> {
     )
 }
 
-fn git(args: &[&str], proxy: &BTreeMap<String, String>) -> ExecRequest {
+fn git(args: &[&str], url: &str, proxy: &BTreeMap<String, String>) -> ExecRequest {
     let mut command = vec!["git".to_owned()];
     command.extend(args.iter().map(|a| (*a).to_owned()));
     let mut environment = proxy.clone();
     // Never wait for a username on a terminal that is not there.
     environment.insert("GIT_TERMINAL_PROMPT".to_owned(), "0".to_owned());
+    for (name, value) in [
+        ("GIT_CONFIG_COUNT", "1".to_owned()),
+        ("GIT_CONFIG_KEY_0", format!("url.{url}.insteadOf")),
+        ("GIT_CONFIG_VALUE_0", REMOTE_ALIAS.to_owned()),
+    ] {
+        environment.insert(name.to_owned(), value);
+    }
     ExecRequest {
         command,
         environment,
@@ -101,9 +112,14 @@ fn git(args: &[&str], proxy: &BTreeMap<String, String>) -> ExecRequest {
     }
 }
 
-/// `git clone -- <url> /srv/indico/custom` as user indico.
+/// `git clone -- charm-customization: /srv/indico/custom` as user indico, `url` in the
+/// environment only (see [`REMOTE_ALIAS`]).
 pub fn clone_request(url: &str, proxy: &BTreeMap<String, String>) -> ExecRequest {
-    git(&["clone", "--quiet", "--", url, CUSTOM_DIR], proxy)
+    git(
+        &["clone", "--quiet", "--", REMOTE_ALIAS, CUSTOM_DIR],
+        url,
+        proxy,
+    )
 }
 
 /// `text` with the user information of every `scheme://user:password@host` URL replaced by
@@ -196,7 +212,7 @@ pub async fn pull<P: Pebble>(
     url: &str,
     proxy: &BTreeMap<String, String>,
 ) -> Result<bool, CustomizationError> {
-    let head = git(&["-C", CUSTOM_DIR, "rev-parse", "HEAD"], proxy);
+    let head = git(&["-C", CUSTOM_DIR, "rev-parse", "HEAD"], url, proxy);
     let before = match pebble.exec(&head).await {
         Ok(output) => output.stdout_text().trim().to_owned(),
         Err(PebbleError::Exec(_)) => {
@@ -208,6 +224,7 @@ pub async fn pull<P: Pebble>(
     pebble
         .exec(&git(
             &["-C", CUSTOM_DIR, "pull", "--ff-only", "--quiet"],
+            url,
             proxy,
         ))
         .await
@@ -225,23 +242,106 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_clone_runs_as_indico_with_the_url_as_an_argument_and_no_prompt() {
+    fn the_clone_runs_as_indico_with_the_url_only_in_its_environment_and_no_prompt() {
         let proxy = BTreeMap::from([("HTTPS_PROXY".to_owned(), "http://squid:3128/".to_owned())]);
-        let request = clone_request("https://example.com/custom.git", &proxy);
+        let url = "https://bot:t0ken@example.com/custom.git";
+        let request = clone_request(url, &proxy);
         assert_eq!(
             request.command,
-            [
-                "git",
-                "clone",
-                "--quiet",
-                "--",
-                "https://example.com/custom.git",
-                CUSTOM_DIR
-            ]
+            ["git", "clone", "--quiet", "--", REMOTE_ALIAS, CUSTOM_DIR]
         );
+        assert_eq!(
+            request.environment["GIT_CONFIG_KEY_0"],
+            format!("url.{url}.insteadOf")
+        );
+        assert_eq!(request.environment["GIT_CONFIG_VALUE_0"], REMOTE_ALIAS);
+        assert_eq!(request.environment["GIT_CONFIG_COUNT"], "1");
         assert_eq!(request.user.as_deref(), Some("indico"));
         assert_eq!(request.environment["HTTPS_PROXY"], "http://squid:3128/");
         assert_eq!(request.environment["GIT_TERMINAL_PROMPT"], "0");
+    }
+
+    /// Runs `request` with the host's git, `CUSTOM_DIR` replaced by `dir`.
+    fn run_locally(request: &ExecRequest, dir: &std::path::Path) -> std::process::Output {
+        let dir = dir.to_string_lossy();
+        let args: Vec<String> = request.command[1..]
+            .iter()
+            .map(|a| a.replace(CUSTOM_DIR, &dir))
+            .collect();
+        std::process::Command::new(&request.command[0])
+            .args(args)
+            .envs(&request.environment)
+            .output()
+            .expect("git is installed")
+    }
+
+    fn git_in(dir: &std::path::Path, args: &[&str]) {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-C"])
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    #[test]
+    fn real_git_clones_and_pulls_through_the_alias_and_never_records_the_url() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (origin, work, custom) = (
+            tmp.path().join("origin.git"),
+            tmp.path().join("work"),
+            tmp.path().join("custom"),
+        );
+        git_in(
+            tmp.path(),
+            &["init", "-q", "--bare", &origin.to_string_lossy()],
+        );
+        git_in(
+            tmp.path(),
+            &["clone", "-q", &origin.to_string_lossy(), "work"],
+        );
+        git_in(&work, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        git_in(&work, &["push", "-q", "origin", "HEAD"]);
+        let url = format!("file://{}", origin.display());
+        let proxy = BTreeMap::new();
+
+        let out = run_locally(&clone_request(&url, &proxy), &custom);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = std::fs::read_to_string(custom.join(".git/config")).unwrap();
+        assert!(
+            config.contains(REMOTE_ALIAS) && !config.contains(&url),
+            "{config}"
+        );
+
+        git_in(&work, &["commit", "-q", "--allow-empty", "-m", "two"]);
+        git_in(&work, &["push", "-q", "origin", "HEAD"]);
+        let pull = git(
+            &["-C", CUSTOM_DIR, "pull", "--ff-only", "--quiet"],
+            &url,
+            &proxy,
+        );
+        let out = run_locally(&pull, &custom);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let head = run_locally(
+            &git(
+                &["-C", CUSTOM_DIR, "log", "-1", "--format=%s"],
+                &url,
+                &proxy,
+            ),
+            &custom,
+        );
+        assert_eq!(String::from_utf8_lossy(&head.stdout).trim(), "two");
     }
 
     #[test]

@@ -272,7 +272,18 @@ fn the_customization_repository_is_cloned_as_indico_through_the_proxy_and_replac
     assert_eq!(container, "indico");
     assert_eq!(
         request.command,
-        ["git", "clone", "--quiet", "--", REPO, "/srv/indico/custom"]
+        [
+            "git",
+            "clone",
+            "--quiet",
+            "--",
+            "charm-customization:",
+            "/srv/indico/custom"
+        ]
+    );
+    assert_eq!(
+        request.environment["GIT_CONFIG_KEY_0"],
+        format!("url.{REPO}.insteadOf")
     );
     assert_eq!(request.user.as_deref(), Some("indico"));
     assert_eq!(
@@ -317,7 +328,10 @@ fn the_customization_repository_is_cloned_as_indico_through_the_proxy_and_replac
         .unwrap();
     let clones = execs_of(&moved, "git");
     assert_eq!(clones.len(), 1);
-    assert_eq!(clones[0].1.command[4], "https://example.com/other.git");
+    assert_eq!(
+        clones[0].1.environment["GIT_CONFIG_KEY_0"],
+        "url.https://example.com/other.git.insteadOf"
+    );
     assert_eq!(moved.restarted_services(), [("indico", "indico")]);
 
     // No URL: the clone goes, an empty directory stays, no git.
