@@ -26,6 +26,9 @@ use crate::state::State;
 pub const PLUGINS_VAR: &str = "INDICO_PLUGINS";
 /// The service environment variable recording what was installed.
 pub const MARKER_VAR: &str = "CHARM_PLUGINS_HASH";
+/// The service environment variable recording the external plugins' names (`INDICO_PLUGINS`
+/// may also hold plugins other parts of the charm enable, e.g. S3's `storage_s3`).
+pub const NAMES_VAR: &str = "CHARM_EXTERNAL_PLUGINS";
 /// The pip constraints file pinning Indico, pushed before each install.
 pub const CONSTRAINTS_PATH: &str = "/srv/indico/etc/charm-plugin-constraints.txt";
 /// The requirements file holding the specs (0600, user indico), pushed before each install:
@@ -107,7 +110,7 @@ pub fn observed(plan: &Plan, container: ContainerName) -> Option<InstalledPlugin
     let environment = &plan.services.get(service_of(container)?)?.environment;
     let marker = environment.get(MARKER_VAR)?.clone();
     let names = environment
-        .get(PLUGINS_VAR)
+        .get(NAMES_VAR)
         .map(|list| {
             list.split(',')
                 .filter(|n| !n.is_empty())
@@ -162,8 +165,10 @@ pub fn environment(state: &State, container: ContainerName) -> Option<BTreeMap<S
         .plugins
         .get(&container)
         .filter(|p| p.marker == wanted)?;
+    let names = installed.names.join(",");
     Some(BTreeMap::from([
-        (PLUGINS_VAR.to_owned(), installed.names.join(",")),
+        (PLUGINS_VAR.to_owned(), names.clone()),
+        (NAMES_VAR.to_owned(), names),
         (MARKER_VAR.to_owned(), wanted),
     ]))
 }
@@ -291,6 +296,33 @@ mod tests {
 
     fn specs(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_record_keeps_the_external_names_apart_from_other_enabled_plugins() {
+        let environment = BTreeMap::from([
+            (PLUGINS_VAR.to_owned(), "x,storage_s3".to_owned()),
+            (NAMES_VAR.to_owned(), "x".to_owned()),
+            (MARKER_VAR.to_owned(), "m".to_owned()),
+        ]);
+        let service = pebble_client::Service {
+            environment,
+            ..pebble_client::Service::default()
+        };
+        let plan = Plan {
+            services: BTreeMap::from([(CELERY_SERVICE.to_owned(), service)]),
+            ..Plan::default()
+        };
+        // storage_s3 belongs to the S3 relation: once it goes, it must not stay enabled
+        // through this record.
+        assert_eq!(
+            observed(&plan, ContainerName::IndicoCelery),
+            Some(InstalledPlugins {
+                marker: "m".into(),
+                names: vec!["x".into()]
+            })
+        );
+        assert_eq!(observed(&plan, ContainerName::Indico), None);
     }
 
     #[test]
