@@ -81,9 +81,12 @@ impl ToolServer {
 impl Drop for ToolServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = UnixStream::connect(&self.path);
-        if let Some(thread) = self.thread.take() {
+        // Wake the accept loop so it sees the flag. If the socket file is already gone
+        // nothing can wake it: leave the thread blocked rather than hang here.
+        let woken = UnixStream::connect(&self.path).is_ok();
+        if let Some(thread) = self.thread.take()
+            && woken
+        {
             let _ = thread.join();
         }
         let _ = std::fs::remove_file(&self.path);
