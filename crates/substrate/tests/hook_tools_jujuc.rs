@@ -104,3 +104,60 @@ fn calls_travel_through_the_socket_and_answers_come_back_byte_exact() {
     );
     assert_eq!(seen[1].stdin, None, "stdin is only read for --file -");
 }
+
+#[test]
+fn the_dispatch_launcher_sets_exactly_the_given_environment_and_closes_stdin() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("dispatch");
+    let report = dir.path().join("report");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n/usr/bin/env > {0}\necho \"stdin:$(/bin/cat)\" >> {0}\n",
+            report.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = vec![
+        ("JUJU_HOOK_NAME".to_owned(), "install".to_owned()),
+        (
+            "JUJU_CHARM_HTTP_PROXY".to_owned(),
+            "http://user:pw@proxy:3128".to_owned(),
+        ),
+        ("PATH".to_owned(), "/usr/bin:/bin".to_owned()),
+    ];
+    let stdin = indico_substrate::agent::encode_env(&env);
+    let out = run(
+        jujuc(),
+        &["--run-dispatch", script.to_str().unwrap()],
+        &[("LEAK", "x")],
+        &stdin,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&report).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.pop(), Some("stdin:"), "dispatch reads /dev/null");
+    lines.retain(|l| !l.starts_with("PWD=")); // sh exports its working directory
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "JUJU_CHARM_HTTP_PROXY=http://user:pw@proxy:3128",
+            "JUJU_HOOK_NAME=install",
+            "PATH=/usr/bin:/bin"
+        ]
+    );
+    let bad = run(
+        jujuc(),
+        &["--run-dispatch", script.to_str().unwrap()],
+        &[],
+        b"NOEQUALS\0",
+    );
+    assert_eq!(bad.status.code(), Some(1));
+}

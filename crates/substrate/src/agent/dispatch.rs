@@ -355,19 +355,83 @@ impl PodDispatcher {
             }
         };
         let layout = self.layout(unit);
+        let dispatch = format!("{}/dispatch", layout.charm_dir);
+        // The environment goes through stdin to `jujuc --run-dispatch`, which clears its
+        // own environment, sets exactly this one, makes stdin /dev/null and execs
+        // dispatch: nothing of it (proxy URLs may hold credentials) shows in argv.
         let mut command = self.engine.podman().command();
         command.args([
             "exec",
+            "-i",
             "--workdir",
             &layout.charm_dir,
             &container,
-            "/usr/bin/env",
-            "-i",
+            JUJUC_IN_CONTAINER,
+            RUN_DISPATCH_FLAG,
+            &dispatch,
         ]);
-        // The hook environment holds no secrets (ids, names, paths, proxies), so it
-        // may travel as arguments of `env -i`.
-        command.args(env.iter().map(|(k, v)| format!("{k}={v}")));
-        command.arg(format!("{}/dispatch", layout.charm_dir));
-        outcome(command.stdin(Stdio::null()).output())
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(err) => return outcome(Err(err)),
+        };
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            let encoded = encode_env(env);
+            if let Err(err) = stdin.write_all(&encoded) {
+                tracing::warn!(%err, unit, "cannot pass the hook environment");
+            }
+        }
+        outcome(child.wait_with_output())
+    }
+}
+
+/// The flag that makes `jujuc` a dispatch launcher (see [`encode_env`]).
+pub const RUN_DISPATCH_FLAG: &str = "--run-dispatch";
+
+/// `KEY=VALUE` pairs, each followed by a NUL byte: what `jujuc --run-dispatch` reads on
+/// stdin.
+pub fn encode_env(env: &[(String, String)]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (key, value) in env {
+        bytes.extend_from_slice(key.as_bytes());
+        bytes.push(b'=');
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.push(0);
+    }
+    bytes
+}
+
+/// Parses [`encode_env`]'s output; entries without `=` are refused.
+pub fn decode_env(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let text = std::str::from_utf8(entry)
+                .map_err(|e| format!("environment entry is not UTF-8: {e}"))?;
+            text.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| format!("environment entry {text:?} has no '='"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_round_trips_with_any_value() {
+        let env = vec![
+            ("A".to_owned(), "x=y z".to_owned()),
+            ("EMPTY".to_owned(), String::new()),
+            ("P".to_owned(), "http://u:p@proxy:3128".to_owned()),
+        ];
+        assert_eq!(decode_env(&encode_env(&env)).unwrap(), env);
+        assert!(decode_env(b"NOEQUALS\0").is_err());
     }
 }

@@ -24,6 +24,7 @@ pub use controller::{Controller, ControllerConfig};
 pub use debug_log::DebugLog;
 pub use dispatch::{
     CHARM_FILES, DispatchOutcome, Dispatcher, LocalDispatcher, PodDispatcher, PodImages,
+    RUN_DISPATCH_FLAG, decode_env, encode_env,
 };
 pub use env::{AGENT_PATH, JUJU_VERSION, UnitLayout, hook_env, new_context_id, unit_tag};
 pub use error::AgentError;

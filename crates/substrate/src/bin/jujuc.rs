@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use indico_substrate::agent::{RUN_DISPATCH_FLAG, decode_env};
 use indico_substrate::hook_tools::{ToolRequest, server};
 
 fn fail(message: &str) -> ExitCode {
@@ -29,6 +30,9 @@ fn main() -> ExitCode {
             Ok(text) => args.push(text),
             Err(bad) => return fail(&format!("argument {bad:?} is not valid UTF-8")),
         }
+    }
+    if tool == "jujuc" && args.first().map(String::as_str) == Some(RUN_DISPATCH_FLAG) {
+        return run_dispatch(&args[1..]);
     }
     if tool == "jujuc" {
         if args.is_empty() {
@@ -87,4 +91,28 @@ fn main() -> ExitCode {
     let _ = std::io::stderr().write_all(&response.stderr);
     let _ = std::io::stdout().flush();
     ExitCode::from(u8::try_from(response.code).unwrap_or(1))
+}
+
+/// `jujuc --run-dispatch <path>`: the unit agent's launcher inside the charm container.
+/// Reads the hook environment (NUL-separated `KEY=VALUE`) from stdin, then replaces
+/// itself with `<path>`: environment exactly that, stdin `/dev/null`, no arguments.
+fn run_dispatch(args: &[String]) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let [program] = args else {
+        return fail("usage: jujuc --run-dispatch <dispatch path>");
+    };
+    let mut bytes = Vec::new();
+    if let Err(err) = std::io::stdin().read_to_end(&mut bytes) {
+        return fail(&format!("reading the hook environment: {err}"));
+    }
+    let env = match decode_env(&bytes) {
+        Ok(env) => env,
+        Err(err) => return fail(&err),
+    };
+    let err = std::process::Command::new(program)
+        .env_clear()
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .exec();
+    fail(&format!("cannot run {program}: {err}"))
 }
