@@ -545,3 +545,71 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn scaling_up_joins_peers_and_scaling_down_departs_stops_and_removes() {
+    let s = Setup::new(Duration::from_secs(600));
+    s.controller
+        .deploy(
+            "app",
+            &s.root.join("charms/app"),
+            1,
+            s.app_dispatcher.clone(),
+        )
+        .unwrap();
+    s.settle();
+    s.controller.scale("app", 2).unwrap();
+    let model = s.settle();
+    assert_eq!(model.app("app").unwrap().units.len(), 2);
+    let leader = s.hooks("app/0");
+    assert_eq!(
+        leader[leader.len() - 2..],
+        [
+            "peers-relation-joined app/1",
+            "peers-relation-changed app/1"
+        ]
+    );
+    assert_eq!(
+        s.hooks("app/1")[..3],
+        [
+            "install",
+            "peers-relation-created",
+            "leader-settings-changed"
+        ]
+    );
+
+    s.controller.scale("app", 1).unwrap();
+    let model = s
+        .controller
+        .wait_for(TIMEOUT, |m| m.app("app").is_ok_and(|a| a.units.len() == 1))
+        .unwrap_or_else(|m| {
+            panic!(
+                "app/1 was not removed: {:?}",
+                m.app("app").map(|a| a.units.keys().collect::<Vec<_>>())
+            )
+        });
+    assert!(model.unit("app/1").is_err());
+    // The removed unit's charm dir is gone with it; the debug log keeps its last hooks.
+    assert!(!s.charm_dir("app/1").exists());
+    let log = std::fs::read_to_string(s.controller.debug_log()).unwrap();
+    let ran: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("unit-app-1:") && l.contains(" ran \""))
+        .filter_map(|l| l.split('"').nth(1))
+        .collect();
+    assert_eq!(
+        ran[ran.len() - 4..],
+        [
+            "peers-relation-departed",
+            "peers-relation-broken",
+            "stop",
+            "remove"
+        ]
+    );
+    let leader = s.hooks("app/0");
+    assert_eq!(
+        leader.last().map(String::as_str),
+        Some("peers-relation-departed app/1")
+    );
+    assert_eq!(model.app("app").unwrap().leader.as_deref(), Some("app/0"));
+}
