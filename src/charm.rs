@@ -107,7 +107,7 @@ pub async fn run<H: HookTools, P: Pebble>(
         }
         Err(e) => return Err(CharmError::Apply(e)),
     };
-    let final_status = if desired.status == Status::Active {
+    let final_status = if desired.status.is_active() {
         match apply::health(&desired, pebbles).await {
             Ok(health) => status::after_apply(desired.status.clone(), &health),
             Err(e) if e.is_unreachable() => Status::Waiting("Waiting for pebble".into()),

@@ -80,7 +80,7 @@ pub fn assess(state: &State, migration: &MigrationDecision) -> Status {
         // S3 attachments out of reach is the one thing left to tell once all else is well.
         MigrationDecision::UpToDate => match crate::plan::relation_data::s3_detached_warning(state)
         {
-            Some(warning) => Status::Blocked(warning),
+            Some(warning) => Status::ActiveWithMessage(warning),
             None => Status::Active,
         },
         MigrationDecision::WaitForLeader => {
@@ -106,7 +106,7 @@ pub struct Health {
 
 /// The final status: `planned` unless it is Active and a service or check is not healthy.
 pub fn after_apply(planned: Status, health: &Health) -> Status {
-    if planned != Status::Active {
+    if !planned.is_active() {
         return planned;
     }
     if !health.not_running.is_empty() {
@@ -121,5 +121,40 @@ pub fn after_apply(planned: Status, health: &Health) -> Status {
             health.failing_checks.join(", ")
         ));
     }
-    Status::Active
+    planned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_healthy_pod_keeps_the_planned_active_message() {
+        let planned = Status::ActiveWithMessage("s3 relation removed".into());
+        assert_eq!(after_apply(planned.clone(), &Health::default()), planned);
+    }
+
+    #[test]
+    fn an_unhealthy_pod_turns_any_active_status_into_waiting() {
+        let health = Health {
+            not_running: vec!["indico".into()],
+            failing_checks: vec![],
+        };
+        for planned in [Status::Active, Status::ActiveWithMessage("note".into())] {
+            assert_eq!(
+                after_apply(planned, &health),
+                Status::Waiting("Waiting for services to start: indico".into())
+            );
+        }
+    }
+
+    #[test]
+    fn a_blocked_status_is_never_overridden_by_health() {
+        let planned = Status::Blocked("Configuration option site_url is not valid".into());
+        let health = Health {
+            not_running: vec!["indico".into()],
+            failing_checks: vec!["indico-ready".into()],
+        };
+        assert_eq!(after_apply(planned.clone(), &health), planned);
+    }
 }

@@ -182,7 +182,7 @@ fn s3_becomes_the_attachment_storage_and_its_removal_returns_to_the_filesystem()
         "indico and celery restart with the new storage: {:?}",
         broken.restarted_services()
     );
-    let warning = Status::Blocked(
+    let warning = Status::ActiveWithMessage(
         "s3 relation removed: new attachments go to the filesystem; files in bucket \
          indico-attachments stay there and come back when s3 is related again"
             .into(),

@@ -213,7 +213,7 @@ fn find_secret_index(
 fn status_name(status: Option<&Status>) -> StatusName {
     match status {
         None => StatusName::Unknown,
-        Some(Status::Active) => StatusName::Active,
+        Some(Status::Active | Status::ActiveWithMessage(_)) => StatusName::Active,
         Some(Status::Blocked(_)) => StatusName::Blocked,
         Some(Status::Waiting(_)) => StatusName::Waiting,
         Some(Status::Maintenance(_)) => StatusName::Maintenance,

@@ -10,6 +10,9 @@ use serde::Deserialize;
 pub enum Status {
     /// Everything works.
     Active,
+    /// Everything works, with something the operator should know (Juju shows `active`
+    /// and the message), e.g. that files in a detached S3 bucket are no longer served.
+    ActiveWithMessage(String),
     /// Needs a human: bad config, a missing relation that will not appear by itself.
     Blocked(String),
     /// Waiting for something outside the charm's control that will come.
@@ -22,18 +25,26 @@ impl Status {
     /// The name Juju uses: `active`, `blocked`, `waiting`, `maintenance`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Active => "active",
+            Self::Active | Self::ActiveWithMessage(_) => "active",
             Self::Blocked(_) => "blocked",
             Self::Waiting(_) => "waiting",
             Self::Maintenance(_) => "maintenance",
         }
     }
 
+    /// Whether Juju shows this as `active`, with or without a message.
+    pub fn is_active(&self) -> bool {
+        matches!(self, Self::Active | Self::ActiveWithMessage(_))
+    }
+
     /// The message (empty for `Active`).
     pub fn message(&self) -> &str {
         match self {
             Self::Active => "",
-            Self::Blocked(m) | Self::Waiting(m) | Self::Maintenance(m) => m,
+            Self::ActiveWithMessage(m)
+            | Self::Blocked(m)
+            | Self::Waiting(m)
+            | Self::Maintenance(m) => m,
         }
     }
 }
