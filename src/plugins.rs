@@ -1,6 +1,8 @@
 //! External Indico plugins (`external_plugins`, indico-charm.md §3): installed with pip into the
-//! venv of the `indico` and `indico-celery` containers as user `indico`, Indico pinned to the
-//! image's version by a pip constraint, and enabled through `INDICO_PLUGINS`.
+//! venv of the `indico` and `indico-celery` containers, Indico pinned to the image's version by
+//! a pip constraint, and enabled through `INDICO_PLUGINS`. pip runs as root, like the image
+//! build that made the venv: the venv stays read-only for the `indico` user the workload runs
+//! as, so the application cannot rewrite its own code.
 //!
 //! What a container has installed is recorded in its own Pebble layer: the service
 //! environment carries a marker (a hash of the specs and the Indico version) next to the
@@ -181,6 +183,7 @@ pub fn pip_request(upgrade: bool, proxy: &BTreeMap<String, String>) -> ExecReque
     }
     command.extend([
         "--no-input".to_owned(),
+        "--root-user-action=ignore".to_owned(),
         "--constraint".to_owned(),
         CONSTRAINTS_PATH.to_owned(),
         "--requirement".to_owned(),
@@ -189,8 +192,8 @@ pub fn pip_request(upgrade: bool, proxy: &BTreeMap<String, String>) -> ExecReque
     ExecRequest {
         command,
         environment: proxy.clone(),
-        user: Some("indico".to_owned()),
-        group: Some("indico".to_owned()),
+        user: Some("root".to_owned()),
+        group: Some("root".to_owned()),
         working_dir: Some("/srv/indico".to_owned()),
         timeout: Some(PIP_TIMEOUT),
         ..ExecRequest::default()
@@ -345,13 +348,14 @@ mod tests {
                 "/srv/indico/.venv/bin/pip",
                 "install",
                 "--no-input",
+                "--root-user-action=ignore",
                 "--constraint",
                 CONSTRAINTS_PATH,
                 "--requirement",
                 REQUIREMENTS_PATH
             ]
         );
-        assert_eq!(request.user.as_deref(), Some("indico"));
+        assert_eq!(request.user.as_deref(), Some("root"), "the venv is root's");
         assert_eq!(request.environment, proxy);
         assert!(
             pip_request(true, &proxy)
