@@ -24,9 +24,22 @@ case "$JUJU_DISPATCH_PATH" in
     peers=$(relation-ids peers)
     if [ -n "$peers" ]; then relation-set -r "$peers" --app leader="$JUJU_UNIT_NAME"; fi ;;
   hooks/db-relation-joined)
-    if [ "$(is-leader)" = True ]; then relation-set --app host=store.local port=5; fi ;;
+    if [ "$(is-leader)" = True ]; then
+      relation-set --app host=store.local port=5
+      if [ "$(config-get colour)" = secret ]; then
+        uri=$(secret-add --label creds password=one)
+        secret-grant "$uri" -r "$JUJU_RELATION_ID"
+        relation-set --app secret="$uri"
+      fi
+    fi ;;
+  hooks/secret-changed)
+    secret-get "$JUJU_SECRET_ID" password --refresh > secret.txt ;;
+  actions/rotate)
+    secret-set "secret:$(secret-ids)" password=two ;;
   hooks/*-relation-changed)
-    relation-get --format=json > "changed-$JUJU_RELATION_ID.json" ;;
+    relation-get --format=json > "changed-$JUJU_RELATION_ID.json"
+    uri=$(relation-get --app secret "$JUJU_REMOTE_APP" 2>/dev/null || true)
+    if [ -n "$uri" ] && [ "$JUJU_REMOTE_APP" = store ]; then secret-get "$uri" password > secret.txt; fi ;;
   actions/greet)
     name=$(action-get name)
     action-set greeting="hello $name"
@@ -74,7 +87,7 @@ impl Setup {
         let store = charm(
             &root.join("charms/store"),
             "name: store\nprovides:\n  db: {interface: kv}\n",
-            "{}\n",
+            "rotate: {}\n",
         );
         let jujuc = Path::new(env!("CARGO_BIN_EXE_jujuc"));
         let juju = root.join("juju");
@@ -612,4 +625,55 @@ fn scaling_up_joins_peers_and_scaling_down_departs_stops_and_removes() {
         Some("peers-relation-departed app/1")
     );
     assert_eq!(model.app("app").unwrap().leader.as_deref(), Some("app/0"));
+}
+
+#[test]
+fn a_new_secret_revision_reaches_the_consumer_as_secret_changed() {
+    let s = Setup::new(Duration::from_secs(600));
+    s.controller
+        .deploy(
+            "app",
+            &s.root.join("charms/app"),
+            1,
+            s.app_dispatcher.clone(),
+        )
+        .unwrap();
+    s.controller
+        .deploy(
+            "store",
+            &s.root.join("charms/store"),
+            1,
+            s.store_dispatcher.clone(),
+        )
+        .unwrap();
+    s.settle();
+    s.controller
+        .config_set(
+            "store",
+            &BTreeMap::from([("colour".to_owned(), "secret".to_owned())]),
+        )
+        .unwrap();
+    s.settle();
+    s.controller.integrate("app", "store").unwrap();
+    s.settle();
+    let secret_file = s.charm_dir("app/0").join("secret.txt");
+    assert_eq!(std::fs::read_to_string(&secret_file).unwrap(), "one\n");
+    let id = s
+        .controller
+        .run_action("store/0", "rotate", &BTreeMap::new())
+        .unwrap();
+    let model = s.settle();
+    assert_eq!(
+        model.actions[&id].status, "completed",
+        "{:?}",
+        model.actions[&id]
+    );
+    assert!(
+        s.hooks("app/0").contains(&"secret-changed".to_owned()),
+        "{:?}",
+        s.hooks("app/0")
+    );
+    assert_eq!(std::fs::read_to_string(&secret_file).unwrap(), "two\n");
+    let secret = model.secrets.values().next().unwrap();
+    assert_eq!((secret.latest(), secret.consumers["app/0"].tracked), (2, 2));
 }

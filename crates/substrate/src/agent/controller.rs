@@ -245,6 +245,7 @@ impl Inner {
                 }
                 if let Some(report) = report {
                     follow = self.react(model, unit, &report.changed_bags);
+                    follow.extend(secret_changed_hooks(model, &report.new_revisions));
                 }
             } else if outcome.succeeded() {
                 self.log.write(
