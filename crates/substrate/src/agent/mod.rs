@@ -8,13 +8,17 @@
 //! - [`hook_env`]: the exact hook environment; [`Hook`]: hook names and kinds;
 //!   [`HookQueue`]: one unit's queue with retries; [`Backoff`]: Juju's retry delays;
 //!   [`PebbleWatch`]: `pebble-ready` from each container's boot id.
+//! - `fanout`: which hooks follow from a change (pure); `bookkeeping`: what the uniter
+//!   records around one hook run.
 
 mod backoff;
+mod bookkeeping;
 mod controller;
 mod debug_log;
 mod dispatch;
 mod env;
 mod error;
+mod fanout;
 mod hook;
 mod pebble_watch;
 mod queue;
