@@ -18,6 +18,8 @@ FROM $BASE
 
 ARG INDICO_VERSION=3.2.9
 ARG UWSGI_VERSION=2.0.31
+# Indico's S3 storage backend, enabled by the charm as `storage_s3` when s3 is related.
+ARG STORAGE_S3_VERSION=3.2.2
 ARG INDICO_UID=2000
 
 ENV DEBIAN_FRONTEND=noninteractive \
@@ -44,8 +46,9 @@ RUN --mount=type=secret,id=host-ca,required=false set -eux; \
         gcc libc6-dev python3-dev libpq-dev; \
     python3 -m venv /srv/indico/.venv; \
     /srv/indico/.venv/bin/pip install --no-cache-dir \
-        "indico==${INDICO_VERSION}" "uwsgi==${UWSGI_VERSION}"; \
-    /srv/indico/.venv/bin/python -c "import pkg_resources, indico"; \
+        "indico==${INDICO_VERSION}" "uwsgi==${UWSGI_VERSION}" \
+        "indico-plugin-storage-s3==${STORAGE_S3_VERSION}"; \
+    /srv/indico/.venv/bin/python -c "import pkg_resources, indico, indico_storage_s3"; \
     apt-get purge -y --auto-remove gcc libc6-dev python3-dev libpq-dev; \
     /srv/indico/.venv/bin/uwsgi --version; \
     /srv/indico/.venv/bin/python -c "import psycopg2"; \
