@@ -72,7 +72,15 @@ impl SiteUrl {
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or_else(invalid)?;
-        if !url.username().is_empty()
+        // A name DNS can resolve (253 characters, labels of 63; IDNs arrive as punycode),
+        // and a port a client can connect to.
+        if let Some(url::Host::Domain(name)) = url.host() {
+            if !crate::interfaces::valid_host(name) {
+                return Err(invalid());
+            }
+        }
+        if url.port() == Some(0)
+            || !url.username().is_empty()
             || url.password().is_some()
             || url.query().is_some()
             || url.fragment().is_some()
@@ -273,7 +281,36 @@ fn customization_sources_url(value: &str) -> Result<Option<String>, ConfigError>
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("a repository URL has no whitespace"));
     }
+    if !is_network_repository(value) {
+        return Err(invalid(
+            "only https, http, ssh and git URLs or user@host:path are supported",
+        ));
+    }
     Ok(Some(value.to_owned()))
+}
+
+/// Whether git would fetch `value` over the network: a `https`, `http`, `ssh` or `git` URL
+/// with a host, or scp-like `[user@]host:path`. Refused: local paths and `file://` (the
+/// container's own files), and `<transport>::<address>` remote helpers such as `ext::`, which
+/// run a command.
+fn is_network_repository(value: &str) -> bool {
+    if value.contains("::") {
+        return false;
+    }
+    if let Some((scheme, _)) = value.split_once("://") {
+        return matches!(
+            scheme,
+            "https" | "http" | "ssh" | "git" | "git+ssh" | "ssh+git"
+        ) && Url::parse(value).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()));
+    }
+    // scp-like syntax: git reads `host:path` so only when no slash comes before the colon.
+    match value.split_once(':') {
+        Some((authority, _)) => {
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            !authority.contains('/') && !host.is_empty()
+        }
+        None => false,
+    }
 }
 
 /// Comma-separated pip requirement specs; empty entries are skipped; an entry that pip would
@@ -329,6 +366,8 @@ mod tests {
         assert_eq!(with_port.base_url(), "https://events.example.com:8443");
         assert!(with_port.is_https());
         assert_eq!(with_port.port(), Some(8443));
+        let idn = SiteUrl::parse("https://évents.example.com", "indico").unwrap();
+        assert!(idn.host().starts_with("xn--"), "{}", idn.host());
         let default_port = SiteUrl::parse("https://events.example.com:443", "indico").unwrap();
         assert_eq!(default_port.base_url(), "https://events.example.com");
         assert_eq!(default_port.host(), "events.example.com");
@@ -345,6 +384,8 @@ mod tests {
             "https://events.example.com/indico",
             "https://events.example.com/?a=b",
             "not a url",
+            "https://events.example.com:0",
+            &format!("https://{}.example.com", "a".repeat(64)),
         ] {
             let err = SiteUrl::parse(bad, "indico").unwrap_err();
             assert_eq!(
@@ -404,5 +445,33 @@ mod tests {
         );
         let err = parse(json!({"customization_sources_url": "--upload-pack=x"})).unwrap_err();
         assert_eq!(err.option(), "customization_sources_url");
+    }
+
+    #[test]
+    fn customization_comes_from_the_network_only() {
+        for good in [
+            "https://example.com/custom.git",
+            "ssh://git@example.com/custom.git",
+            "git@example.com:org/custom.git",
+            "git://example.com/custom.git",
+        ] {
+            let config = parse(json!({ "customization_sources_url": good })).unwrap();
+            assert_eq!(config.customization_sources_url.as_deref(), Some(good));
+        }
+        for bad in [
+            "file:///etc",
+            "/srv/indico",
+            "ext::/tmp/x",
+            "fd::17",
+            "./custom:x",
+            "ftp://example.com/x.git",
+        ] {
+            let err = parse(json!({ "customization_sources_url": bad })).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "Configuration option customization_sources_url is not valid: only https, http, ssh and git URLs or user@host:path are supported",
+                "{bad}"
+            );
+        }
     }
 }

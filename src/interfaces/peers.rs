@@ -74,7 +74,8 @@ pub fn parse(relation: Option<&RelationSnapshot>) -> Result<Option<Peers>, PeerE
             reason: "not a secret URI",
         })?;
     let celery_unit = match get(CELERY_UNIT_KEY) {
-        Some(unit) if !unit.contains('/') => {
+        // A unit name of Juju's form, or the leader could not tell it from garbage.
+        Some(unit) if unit.parse::<juju_runtime::UnitName>().is_err() => {
             return Err(PeerError {
                 key: CELERY_UNIT_KEY,
                 reason: "not a unit name",
