@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -184,8 +183,7 @@ impl FakeToolsDir {
         fs::create_dir(this.root.path().join("answers"))?;
         for tool in TOOL_NAMES {
             let path = this.bin_dir().join(tool);
-            fs::write(&path, script(root_text, tool))?;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+            write_executable(&path, script(root_text, tool).as_bytes())?;
         }
         Ok(this)
     }
@@ -337,6 +335,39 @@ fn read_call(dir: &Path) -> Result<RecordedCall, FakeToolsError> {
 }
 
 /// The fake tool script for `tool`, recording under and answering from `root`.
+/// Writes an executable file (mode 0755) without this process ever holding it open for
+/// writing.
+///
+/// Tests run in threads. If a test writes an executable with `fs::write` while another
+/// thread forks a child, the child inherits the open write descriptor until it execs, and
+/// executing the file in that window fails with `ETXTBSY` ("Text file busy"). So the bytes
+/// go through a short-lived `sh` child that writes and closes the file; tests that write
+/// scripts or charm binaries they then execute should use this.
+pub fn write_executable(path: &Path, content: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("/bin/sh")
+        .args(["-c", "cat > \"$1\" && chmod 0755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| io::Error::other("no stdin for the writer"))?;
+    stdin.write_all(content)?;
+    drop(stdin);
+    let status = child.wait()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "writing {} failed: {status}",
+            path.display()
+        )))
+    }
+}
+
 fn script(root: &str, tool: &str) -> String {
     format!(
         r#"#!/bin/sh

@@ -52,7 +52,6 @@ esac
 "#;
 
 fn charm(dir: &Path, metadata: &str, actions: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
     std::fs::write(
@@ -62,8 +61,7 @@ fn charm(dir: &Path, metadata: &str, actions: &str) -> PathBuf {
     .unwrap();
     std::fs::write(dir.join("actions.yaml"), actions).unwrap();
     let dispatch = dir.join("dispatch");
-    std::fs::write(&dispatch, DISPATCH).unwrap();
-    std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).unwrap();
+    juju_runtime::testing::write_executable(&dispatch, DISPATCH.as_bytes()).unwrap();
     dir.to_path_buf()
 }
 

@@ -39,7 +39,6 @@ esac
 "#;
 
 fn charm(dir: &Path, dbname: &str, secret: bool) {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("metadata.yaml"), "name: app\nrequires:\n  database: {interface: postgresql_client, limit: 1}\n  cache: {interface: redis, limit: 1}\n").unwrap();
     std::fs::write(
@@ -48,8 +47,7 @@ fn charm(dir: &Path, dbname: &str, secret: bool) {
     )
     .unwrap();
     let dispatch = dir.join("dispatch");
-    std::fs::write(&dispatch, DISPATCH).unwrap();
-    std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).unwrap();
+    juju_runtime::testing::write_executable(&dispatch, DISPATCH.as_bytes()).unwrap();
 }
 
 fn wait_for_file(controller: &Controller, path: &Path, key: &str) -> String {

@@ -18,7 +18,6 @@ esac
 "#;
 
 fn charm(dir: &Path, metadata: &str) {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
     std::fs::write(
@@ -31,8 +30,7 @@ fn charm(dir: &Path, metadata: &str) {
         "greet:\n  params:\n    name: {type: string}\n  required: [name]\n",
     )
     .unwrap();
-    std::fs::write(dir.join("dispatch"), DISPATCH).unwrap();
-    std::fs::set_permissions(dir.join("dispatch"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    juju_runtime::testing::write_executable(&dir.join("dispatch"), DISPATCH.as_bytes()).unwrap();
 }
 
 struct Substrate {

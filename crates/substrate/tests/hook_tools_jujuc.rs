@@ -107,19 +107,14 @@ fn calls_travel_through_the_socket_and_answers_come_back_byte_exact() {
 
 #[test]
 fn the_dispatch_launcher_sets_exactly_the_given_environment_and_closes_stdin() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("dispatch");
     let report = dir.path().join("report");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\n/usr/bin/env > {0}\necho \"stdin:$(/bin/cat)\" >> {0}\n",
-            report.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let content = format!(
+        "#!/bin/sh\n/usr/bin/env > {0}\necho \"stdin:$(/bin/cat)\" >> {0}\n",
+        report.display()
+    );
+    juju_runtime::testing::write_executable(&script, content.as_bytes()).unwrap();
     let env = vec![
         ("JUJU_HOOK_NAME".to_owned(), "install".to_owned()),
         (
