@@ -15,6 +15,7 @@ pub mod daemon;
 mod engine_commands;
 mod pods;
 mod status;
+mod up;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Seek};
@@ -89,6 +90,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// Deploy Indico with PostgreSQL and both Redis from this repository, wait until it is
+    /// active and print where it answers (prepares the host and builds what is missing).
+    Up {
+        /// This repository.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// Seconds to wait for the unit to become active.
+        #[arg(long, default_value_t = 1200)]
+        wait: u64,
+    },
     /// Run the controller in the foreground (deploy starts one in the background).
     Controller,
     /// Deploy a charm directory (N units), or a remote application: postgresql, redis.
@@ -238,6 +249,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     std::fs::create_dir_all(&state_dir).map_err(|e| CliError::io("create", &state_dir, e))?;
     let engine = || Engine::open(&state_dir);
     match cli.command {
+        Cmd::Up { repo, wait } => up::up(&state_dir, &repo, Duration::from_secs(wait)),
         Cmd::Controller => daemon::run(&state_dir),
         Cmd::Deploy {
             charm,
