@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use juju_runtime::{Databag, Event, HookToolError, HookTools, JujuContext, Scope, Status};
+use juju_runtime::{Databag, Event, HookToolError, HookTools, JujuContext, Port, Scope, Status};
 use pebble_client::Pebble;
 use thiserror::Error;
 
@@ -85,6 +85,13 @@ pub async fn run<H: HookTools, P: Pebble>(
             status: None,
             applied: ApplyReport::default(),
         });
+    }
+
+    // Juju puts a unit's opened ports on the application's Kubernetes Service, which
+    // nginx-route points at. Opened ports persist, so the charm opens nginx's port when it
+    // is installed or upgraded, and no other hook pays for it.
+    if matches!(context.event, Event::Install | Event::UpgradeCharm) {
+        tools.open_port(Port::Tcp(crate::plan::files::WEB_PORT))?;
     }
 
     let mut state = gather::gather(context, tools, pebbles).await?;

@@ -205,7 +205,8 @@ impl HookTools for MemoryTools {
     }
 
     fn open_port(&self, _port: Port) -> HookToolResult<()> {
-        not_modelled("open-port")
+        self.record("open-port");
+        Ok(())
     }
 
     fn close_port(&self, _port: Port) -> HookToolResult<()> {

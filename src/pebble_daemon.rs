@@ -44,12 +44,15 @@ impl PebbleDaemon {
             .expect("pebble must be installed (go install github.com/canonical/pebble/cmd/pebble@v1.19.2)")
     }
 
+    /// Waits until the daemon accepts connections. The socket file appears when Pebble
+    /// binds, a moment before it listens: a connect in between is refused, so wait for a
+    /// connect to succeed, not for the file.
     fn wait_for_socket(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.socket().exists() {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "pebble did not create its socket"
+                "pebble did not accept connections on its socket within 20 s"
             );
             std::thread::sleep(Duration::from_millis(20));
         }

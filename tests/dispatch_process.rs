@@ -132,6 +132,12 @@ fn contract_violation(call: &RecordedCall) -> Option<String> {
             ["--format=json", what] | ["--format=json", what, "--peek" | "--refresh"],
         ) => no_stdin && (what.starts_with("secret:") || what.starts_with("--label=")),
         ("action-fail" | "action-log", ["--", _]) => no_stdin,
+        ("open-port", [port]) => {
+            no_stdin
+                && port.split_once('/').is_some_and(|(n, proto)| {
+                    n.parse::<u16>().is_ok() && matches!(proto, "tcp" | "udp")
+                })
+        }
         _ => false,
     };
     (!ok).then(|| format!("{} {:?} (stdin {} bytes)", call.tool, a, call.stdin.len()))
@@ -217,6 +223,7 @@ fn install_on_a_fresh_unit_reads_config_once_and_reports_the_first_missing_relat
     assert_eq!(
         sequence,
         [
+            ("open-port", vec!["8080/tcp"]),
             ("config-get", vec!["--format=json"]),
             ("is-leader", vec!["--format=json"]),
             ("relation-ids", vec!["--format=json", "database"]),
