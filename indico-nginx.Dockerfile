@@ -9,11 +9,13 @@
 # Production builds name a public base; the local substrate passes
 # `--build-arg BASE=localhost/debian:bookworm`. Build context: the repository root (unused).
 ARG BASE=docker.io/library/debian:bookworm
+# The Indico release whose static files are served (also the image's version label).
+ARG INDICO_VERSION=3.2.9
 
 # Stage 1: take `indico/web/static` out of the Indico wheel (pinned by hash), without
 # installing Indico or its ~100 dependencies.
 FROM $BASE AS static
-ARG INDICO_VERSION=3.2.9
+ARG INDICO_VERSION
 ARG INDICO_WHEEL_SHA256=194d2e31ccaabd2b9af7809e67d60d942faee35a6b4de36f0c2c280a32ed84c3
 ENV DEBIAN_FRONTEND=noninteractive PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # A build host behind a TLS-inspecting proxy passes its CA bundle as build secret `host-ca`.
@@ -38,5 +40,15 @@ RUN set -eux; \
     apt-get install -y --no-install-recommends nginx; \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/default; \
-    nginx -v
+    nginx -v; \
+    test "$(id -u www-data):$(id -g www-data)" = "33:33"
 COPY --from=static /srv-static /srv/indico/static
+
+# Image metadata last, so changing it rebuilds no other layer. nginx's workers run as
+# www-data, uid/gid 33 in every Debian (base-passwd), checked above.
+ARG INDICO_VERSION
+ARG SOURCE=https://github.com/example/indico-charm-rs
+LABEL org.opencontainers.image.title="indico-nginx" \
+      org.opencontainers.image.description="nginx with Indico ${INDICO_VERSION}'s static files, for the Indico charm's indico-nginx container" \
+      org.opencontainers.image.version="${INDICO_VERSION}" \
+      org.opencontainers.image.source="${SOURCE}"

@@ -79,3 +79,12 @@ RUN --mount=type=secret,id=host-ca,required=false set -eux; \
 
 # Configuration last: editing it rebuilds only this layer, not the venv.
 COPY --chown=root:root files/indico/indico.conf files/indico/logging.yaml /srv/indico/etc/
+
+# Image metadata last, so changing it rebuilds no other layer. SOURCE is where this
+# Dockerfile lives; override it when building from a fork.
+ARG SOURCE=https://github.com/example/indico-charm-rs
+LABEL org.opencontainers.image.title="indico" \
+      org.opencontainers.image.description="Indico ${INDICO_VERSION} under uWSGI, for the Indico charm's indico and indico-celery containers" \
+      org.opencontainers.image.version="${INDICO_VERSION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="MIT"
