@@ -233,6 +233,7 @@ pub async fn gather<H: HookTools, P: Pebble>(
 
     let unit_for_optional = unit.clone();
     let peers_for_optional = peers.as_ref().ok().and_then(Option::as_ref).cloned();
+    let peers_unreadable = peers.is_err();
     Ok(State {
         unit,
         leader,
@@ -257,6 +258,7 @@ pub async fn gather<H: HookTools, P: Pebble>(
             &unit_for_optional,
             leader,
             peers_for_optional.as_ref(),
+            peers_unreadable,
         )?,
         containers,
     })
@@ -386,12 +388,15 @@ fn smtp_settings(
 /// of its own relation event, plus all of them in `leader-elected` and `upgrade-charm` (full
 /// scans that repair the record). The cost: a relation created while no unit led is seen by
 /// other units from the next leader-elected on, or at once in its own relation hooks.
+/// While the peer bag is malformed (`peers_unreadable`) the record cannot be trusted either,
+/// so every endpoint is looked at: a Blocked unit must not drop what it forwards logs to.
 fn gather_optional(
     context: &JujuContext,
     tools: &impl HookTools,
     unit: &UnitIdentity,
     leader: bool,
     peers: Option<&peers::Peers>,
+    peers_unreadable: bool,
 ) -> Result<OptionalRelations, GatherError> {
     use interfaces::{
         OPTIONAL_ENDPOINTS, RELATED_ENDPOINTS_KEY, ingress, logging, metrics_endpoint, s3, saml,
@@ -403,7 +408,8 @@ fn gather_optional(
             .find(|endpoint| *endpoint == e.relation.endpoint),
         _ => None,
     };
-    let full_scan = matches!(context.event, Event::LeaderElected | Event::UpgradeCharm);
+    let full_scan =
+        peers_unreadable || matches!(context.event, Event::LeaderElected | Event::UpgradeCharm);
     let recorded: Vec<&str> = peers
         .and_then(|p| p.raw_app.get(RELATED_ENDPOINTS_KEY))
         .map(|list| list.split(',').map(str::trim).collect())
