@@ -15,6 +15,12 @@
 //!
 //! Removing a relation drops its role and keeps the database, as postgresql-k8s does;
 //! removing the application drops the databases it created.
+//!
+//! One departure, because every substrate postgresql application shares the host's one
+//! server where each Juju postgresql application is a cluster of its own: the application
+//! named `postgresql` creates the database under the requested name, any other gets
+//! `<requested>_<application>` (e.g. `indico_pg_cli`) and publishes that name in
+//! `database`. So two Indico deployments on one substrate never share a database.
 
 use std::collections::BTreeMap;
 
@@ -57,6 +63,16 @@ fn request_error(detail: String) -> ProviderError {
 }
 
 /// A database name the requirer may ask for: a lower-case SQL identifier.
+/// The real database that provider application `app` creates for a requested `database`
+/// (see the module docs).
+fn physical_database(app: &str, database: &str) -> String {
+    if app == "postgresql" {
+        database.to_owned()
+    } else {
+        format!("{database}_{}", app.replace('-', "_"))
+    }
+}
+
 fn valid_database(name: &str) -> bool {
     name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
@@ -130,16 +146,22 @@ impl RemoteApplication for PostgresqlProvider {
             return Ok(false);
         };
         let request = rel.app_bags.get(&requirer).cloned().unwrap_or_default();
-        let Some(database) = request.get("database").cloned() else {
+        let Some(requested) = request.get("database").cloned() else {
             return Ok(false); // nothing asked yet
         };
+        if !valid_database(&requested) {
+            return Err(request_error(format!(
+                "database name {requested:?} is not a lower-case SQL identifier"
+            )));
+        }
+        let database = physical_database(app, &requested);
         let mine = rel.app_bags.get(app).cloned().unwrap_or_default();
         if mine.get("database") == Some(&database) {
             return Ok(false); // already served
         }
         if !valid_database(&database) {
             return Err(request_error(format!(
-                "database name {database:?} is not a lower-case SQL identifier"
+                "database name {database:?} (for {app}) is not a lower-case SQL identifier of at most 63 bytes"
             )));
         }
         let requested: Vec<String> = match request.get("requested-secrets") {
@@ -294,6 +316,13 @@ impl RemoteApplication for PostgresqlProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_application_named_postgresql_keeps_the_requested_name() {
+        assert_eq!(physical_database("postgresql", "indico"), "indico");
+        assert_eq!(physical_database("pg-cli", "indico"), "indico_pg_cli");
+        assert!(valid_database(&physical_database("pg-cli", "indico")));
+    }
 
     #[test]
     fn the_answer_has_data_interfaces_keys() {
