@@ -22,7 +22,9 @@ mod fixtures;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use charm_scenario::{Container, Output, Relation, RelationKind, ScenarioEvent, Secret, State};
+use charm_scenario::{
+    Container, Output, PebbleCall, Relation, RelationKind, ScenarioEvent, Secret, State,
+};
 use fixtures::*;
 use juju_runtime::{SecretContent, SecretUri};
 use proptest::prelude::*;
@@ -32,10 +34,12 @@ const S3_ID: u64 = 12;
 const SAML_ID: u64 = 14;
 const SMTP_ID: u64 = 9;
 const INGRESS_ID: u64 = 20;
+const ROUTE_ID: u64 = 21;
+const LOGGING_ID: u64 = 30;
 const SMTP_SECRET_URI: &str = "secret://6b5d5e26-1d5c-4b7a-8e31-2c7e1d3d1e42/d0smtp00000000000001";
 const CERT: &str = "MIIDuzCCAqOgAwIBAgIJALRwYFkmH3k9MA0GCSqGSIb3DQEBCwUAMHQxCzAJBgNVBAYTAkdCMRMwEQYDVQQIDApTb21lLVN0YXRlMQ0wCwYDVQQKDARVYnVudHU=";
 /// The optional endpoints in the order the charm records them (`OPTIONAL_ENDPOINTS`).
-const OPTIONAL_ORDER: [&str; 4] = ["ingress", "s3", "saml", "smtp"];
+const OPTIONAL_ORDER: [&str; 6] = ["ingress", "nginx-route", "logging", "s3", "saml", "smtp"];
 
 /// A relation the sequence can add, change and remove.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,9 +51,11 @@ enum Rel {
     Saml,
     Smtp,
     Ingress,
+    NginxRoute,
+    Logging,
 }
 
-const RELS: [Rel; 7] = [
+const RELS: [Rel; 9] = [
     Rel::Database,
     Rel::Broker,
     Rel::Cache,
@@ -57,6 +63,8 @@ const RELS: [Rel; 7] = [
     Rel::Saml,
     Rel::Smtp,
     Rel::Ingress,
+    Rel::NginxRoute,
+    Rel::Logging,
 ];
 
 impl Rel {
@@ -69,6 +77,8 @@ impl Rel {
             Rel::Saml => SAML_ID,
             Rel::Smtp => SMTP_ID,
             Rel::Ingress => INGRESS_ID,
+            Rel::NginxRoute => ROUTE_ID,
+            Rel::Logging => LOGGING_ID,
         }
     }
 
@@ -150,6 +160,20 @@ impl Rel {
                     format!(r#"{{"url": "https://events{v}.example.com/"}}"#),
                 )])
                 .with_remote_unit(0, Vec::<(String, String)>::new()),
+            Rel::NginxRoute => Relation::new("nginx-route", ROUTE_ID, "nginx-ingress-integrator")
+                .with_interface("nginx-route")
+                .with_remote_unit(0, Vec::<(String, String)>::new()),
+            Rel::Logging => Relation::new("logging", LOGGING_ID, "loki")
+                .with_interface("loki_push_api")
+                .with_remote_unit(
+                    0,
+                    [(
+                        "endpoint",
+                        format!(
+                            r#"{{"url": "http://loki-{v}.loki-endpoints.cos.svc.cluster.local:3100/loki/api/v1/push"}}"#
+                        ),
+                    )],
+                ),
         }
     }
 }
@@ -283,6 +307,7 @@ fn start_state(start: &Start) -> State {
         let (name, value) = config_value(*option, *choice);
         state.config.insert(name.to_owned(), value);
     }
+    other_leader_upkeep(&mut state);
     state
 }
 
@@ -430,7 +455,13 @@ fn observe(state: &State) -> BTreeMap<String, String> {
         );
     }
     for (name, container) in &state.containers {
-        observed.insert(format!("{name} plan"), format!("{:?}", container.plan()));
+        // Pebble cannot delete a log target from a layer: the charm disables it
+        // (`services: [-all]`), which forwards nothing, as a target never added does.
+        let plan = container.plan().map(|mut plan| {
+            plan.log_targets.retain(|_, t| t.services != ["-all"]);
+            plan
+        });
+        observed.insert(format!("{name} plan"), format!("{plan:?}"));
         for (path, file) in &container.files {
             observed.insert(
                 format!("{name} file {path}"),
@@ -517,7 +548,13 @@ fn check_convergence(start: &Start, steps: &[Step]) -> Result<(), TestCaseError>
     let writes: Vec<_> = again
         .pebble_writes()
         .into_iter()
-        .map(|c| format!("{}: {:?}", c.container, c.call))
+        .map(|c| match &c.call {
+            PebbleCall::Push { path, .. } => format!("{}: push {path}", c.container),
+            PebbleCall::AddLayer { layer, .. } => {
+                format!("{}: add layer {:?}", c.container, layer.summary)
+            }
+            call => format!("{}: {call:?}", c.container),
+        })
         .collect();
     prop_assert!(
         writes.is_empty(),
