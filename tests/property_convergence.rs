@@ -1,9 +1,10 @@
 //! Convergence, as a property (issue #7): from any start, after any sequence of Juju events
-//! and input changes (config changes, relations added, changed and removed, pebble-ready
-//! with or without a container restart that loses its layers and files, leadership changes,
-//! update-status), the unit's Pebble plans, files, opened ports, published relation data and
-//! status equal those of a fresh unit given the same final inputs; and one more update-status
-//! then makes no Pebble write and no relation-set.
+//! and input changes (config and model proxy changes, relations added, changed and removed,
+//! pebble-ready with or without a container restart that loses its layers and files,
+//! leadership changes, update-status), the unit's Pebble plans, files, opened ports,
+//! published relation data and status equal those of a fresh unit given the same final
+//! inputs; and one more update-status then makes no Pebble write and no relation-set.
+//! (A Loki target the charm disabled, since Pebble cannot delete one, counts as none.)
 //!
 //! "The same final inputs" are what Juju and the rest of the application hold at the end:
 //! config, model proxy, leadership, every relation's remote bags, the secrets, and the peer
@@ -23,7 +24,7 @@ mod fixtures;
 use std::collections::{BTreeMap, BTreeSet};
 
 use charm_scenario::{
-    Container, Output, PebbleCall, Relation, RelationKind, ScenarioEvent, Secret, State,
+    Container, ModelProxy, Output, PebbleCall, Relation, RelationKind, ScenarioEvent, Secret, State,
 };
 use fixtures::*;
 use juju_runtime::{SecretContent, SecretUri};
@@ -218,6 +219,13 @@ fn config_value(option: usize, choice: usize) -> (&'static str, Value) {
     (name, value)
 }
 
+/// The model's HTTP(S) proxy choices (the last one invalid, to pass through Blocked).
+const PROXY_CHOICES: [Option<&str>; 3] = [
+    None,
+    Some("http://squid.internal:3128"),
+    Some("ftp://squid.internal"),
+];
+
 /// The container names and what a (re)started one looks like: the image's files only.
 fn fresh_container(name: &str) -> Container {
     if name == "indico" {
@@ -230,11 +238,19 @@ fn fresh_container(name: &str) -> Container {
 /// One step of a sequence.
 #[derive(Clone, Debug)]
 enum Step {
-    Config { option: usize, choice: usize },
+    Config {
+        option: usize,
+        choice: usize,
+    },
+    /// The model's proxy settings change (Juju then runs config-changed).
+    Proxy(usize),
     Relate(Rel),
     Change(Rel, u8),
     Unrelate(Rel),
-    PebbleReady { container: usize, restart: bool },
+    PebbleReady {
+        container: usize,
+        restart: bool,
+    },
     Leader(bool),
     UpdateStatus,
 }
@@ -255,6 +271,7 @@ fn step() -> impl Strategy<Value = Step> {
     // every container is configured and compared).
     prop_oneof![
         2 => (0..3usize, 0..4usize).prop_map(|(option, choice)| Step::Config { option, choice }),
+        1 => (0..PROXY_CHOICES.len()).prop_map(Step::Proxy),
         2 => rel().prop_map(Step::Relate),
         2 => (rel(), 0..3u8).prop_map(|(r, v)| Step::Change(r, v)),
         1 => rel().prop_map(Step::Unrelate),
@@ -361,6 +378,16 @@ fn apply(state: State, step: &Step) -> Result<State, TestCaseError> {
         Step::Config { option, choice } => {
             let (name, value) = config_value(option, choice);
             state.config.insert(name.to_owned(), value);
+            vec![ScenarioEvent::config_changed()]
+        }
+        Step::Proxy(choice) => {
+            let proxy = PROXY_CHOICES[choice % PROXY_CHOICES.len()].map(str::to_owned);
+            state.model_proxy = ModelProxy {
+                http: proxy.clone(),
+                https: proxy,
+                no_proxy: Some("localhost,.svc.cluster.local".to_owned()),
+                ..ModelProxy::default()
+            };
             vec![ScenarioEvent::config_changed()]
         }
         Step::Relate(r) if state.relation(r.id()).is_none() => {
