@@ -13,8 +13,6 @@ pub mod customization;
 pub mod gather;
 pub mod interfaces;
 pub mod kubernetes;
-#[cfg(test)]
-mod memory_tools;
 pub mod migrations;
 #[cfg(test)]
 mod pebble_daemon;

@@ -9,82 +9,14 @@
 #[path = "fixtures/indico_scenario.rs"]
 mod fixtures;
 
-use charm_scenario::{ModelProxy, Output, PebbleCall, Relation, ScenarioEvent, Secret, State};
+use charm_scenario::{ModelProxy, Output, PebbleCall, Relation, ScenarioEvent, State};
 use fixtures::*;
-use juju_runtime::{SecretContent, SecretUri, Status};
+use juju_runtime::Status;
 use serde_json::{Value, json};
 
-const S3_ID: u64 = 12;
-const SAML_ID: u64 = 14;
-const SMTP_ID: u64 = 9;
 const INGRESS_ID: u64 = 20;
 const ROUTE_ID: u64 = 21;
-const S3_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const SMTP_PASSWORD: &str = "m@il-s3cret";
-const SMTP_SECRET_URI: &str = "secret://6b5d5e26-1d5c-4b7a-8e31-2c7e1d3d1e42/d0smtp00000000000001";
 const ADMIN_PASSWORD: &str = "s3cr3t-Adm1n-pw";
-const CERT: &str = "MIIDuzCCAqOgAwIBAgIJALRwYFkmH3k9MA0GCSqGSIb3DQEBCwUAMHQxCzAJBgNVBAYTAkdCMRMwEQYDVQQIDApTb21lLVN0YXRlMQ0wCwYDVQQKDARVYnVudHU=";
-
-/// s3-integrator's answer (data_platform_libs `s3` v0).
-fn s3_relation() -> Relation {
-    Relation::new("s3", S3_ID, "s3-integrator")
-        .with_interface("s3")
-        .with_remote_app_data([
-            ("access-key", "AKIAINDICOEXAMPLE"),
-            ("secret-key", S3_SECRET_KEY),
-            ("bucket", "indico-attachments"),
-            ("endpoint", "https://s3.example.com"),
-            ("region", "eu-west-1"),
-            ("s3-uri-style", "path"),
-        ])
-        .with_remote_unit(0, Vec::<(String, String)>::new())
-}
-
-/// saml-integrator's answer.
-fn saml_relation() -> Relation {
-    Relation::new("saml", SAML_ID, "saml-integrator")
-        .with_interface("saml")
-        .with_remote_app_data([
-            ("entity_id", "https://login.example.com"),
-            ("metadata_url", "https://login.example.com/saml/metadata"),
-            ("x509certs", CERT),
-            (
-                "single_sign_on_service_redirect_url",
-                "https://login.example.com/saml/",
-            ),
-            (
-                "single_sign_on_service_redirect_binding",
-                "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
-            ),
-        ])
-        .with_remote_unit(0, Vec::<(String, String)>::new())
-}
-
-/// smtp-integrator's answer, the password in a granted secret.
-fn smtp_relation() -> Relation {
-    Relation::new("smtp", SMTP_ID, "smtp-integrator")
-        .with_interface("smtp")
-        .with_remote_app_data([
-            ("host", "smtp.example.com"),
-            ("port", "587"),
-            ("user", "indico"),
-            ("password_id", SMTP_SECRET_URI),
-            ("auth_type", "plain"),
-            ("transport_security", "starttls"),
-            ("skip_ssl_verify", "False"),
-            ("smtp_sender", "events@example.com"),
-        ])
-        .with_remote_unit(0, Vec::<(String, String)>::new())
-}
-
-fn smtp_secret() -> Secret {
-    let uri: SecretUri = SMTP_SECRET_URI.parse().unwrap();
-    Secret::new(
-        uri,
-        None,
-        SecretContent::new([("password", SMTP_PASSWORD)]).unwrap(),
-    )
-}
 
 /// traefik-k8s's answer (ingress v2: the URL as JSON in the app bag).
 fn ingress_relation() -> Relation {
@@ -119,12 +51,7 @@ fn nginx_route_relation() -> Relation {
 /// fresh peer relation: the secret key does not exist yet and the leader creates it.
 fn model() -> State {
     with_containers(
-        State::new()
-            .with_leader(true)
-            .with_relation(database_relation())
-            .with_relation(broker_relation())
-            .with_relation(cache_relation())
-            .with_relation(peers(Vec::<(String, String)>::new(), &[1]))
+        core_leader_state(Vec::<(String, String)>::new())
             .with_relation(s3_relation())
             .with_relation(saml_relation())
             .with_relation(smtp_relation())

@@ -390,12 +390,7 @@ fn the_no_op_hook_cost_of_the_optional_relations() {
     let noop = ctx
         .run(ScenarioEvent::update_status(), everything.state.clone())
         .unwrap();
-    assert!(
-        noop.pebble_writes().is_empty(),
-        "{:#?}",
-        noop.pebble_writes()
-    );
-    assert!(noop.calls_to("relation-set").is_empty());
+    assert_quiet_noop(&noop);
     let calls = noop.hook_tool_calls.len();
     println!(
         "no-op update-status: {core_calls} hook-tool calls with the core relations, {calls} with \

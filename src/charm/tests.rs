@@ -1,324 +1,289 @@
-//! The reconcile with an in-memory Juju model and unreachable Pebbles: the leader's duties
-//! (secret key, database request, Celery beat), their idempotence, and the number of hook tool
-//! calls a no-op hook makes.
+//! The reconcile in the in-memory Juju model of `charm-scenario` with unreachable Pebbles:
+//! the leader's duties (secret key, database request, Celery beat), their idempotence, and
+//! the number of hook tool calls a no-op hook makes.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use juju_runtime::{Databag, JujuContext, RelationId, Status};
-use pebble_client::Client;
-use serde_json::json;
+use charm_scenario::{
+    CharmFailure, Container, Context, FakePebble, HookRun, Output, Relation, ScenarioEvent, Secret,
+    State, UnitIdentity,
+};
+use juju_runtime::{Databag, SecretContent, SecretUri, Status};
 
 use super::*;
-use crate::memory_tools::{MemoryRelation, MemoryTools};
 
-fn context(hook: &str, extra: &[(&str, &str)]) -> JujuContext {
-    let dispatch = format!("hooks/{hook}");
-    let mut vars: Vec<(&str, &str)> = vec![
-        ("JUJU_UNIT_NAME", "indico/0"),
-        ("JUJU_VERSION", "3.6.0"),
-        ("JUJU_MODEL_NAME", "events"),
-        ("JUJU_MODEL_UUID", "0b1e6c3a-5f1d-4c8e-9a7b-2d3e4f5a6b7c"),
-        ("JUJU_CHARM_DIR", "/var/lib/juju/agents/unit-indico-0/charm"),
-        ("JUJU_DISPATCH_PATH", &dispatch),
-        ("JUJU_HOOK_NAME", hook),
-    ];
-    vars.extend_from_slice(extra);
-    JujuContext::from_vars(vars.iter().map(|(k, v)| (*k, *v))).unwrap()
+/// The peer relation's id.
+const PEERS_ID: u64 = 1;
+/// The `database` relation's id.
+const DATABASE_ID: u64 = 3;
+/// The secret postgresql-k8s grants with the database credentials.
+const DB_SECRET: &str = "secret://0b1e6c3a/d0000000000000000001";
+
+/// The status [`run`] returned in the last dispatch, which `Output` does not carry.
+type LastStatus = Arc<Mutex<Option<Option<Status>>>>;
+
+/// The harness running [`run`] as unit `indico/0` with Juju `juju_version`, its Pebbles
+/// the harness's; the returned cell receives each dispatch's [`Outcome::status`].
+fn harness(juju_version: &str) -> (Context, LastStatus) {
+    let last: LastStatus = Arc::default();
+    let seen = Arc::clone(&last);
+    let dispatch = move |hook: &HookRun<'_>| -> Result<(), CharmFailure> {
+        let pebbles: BTreeMap<ContainerName, FakePebble> = ContainerName::ALL
+            .into_iter()
+            .map(|c| (c, hook.pebble(c.as_str())))
+            .collect();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CharmFailure::from_error(&e))?;
+        let outcome = runtime
+            .block_on(run(hook.context(), hook.hook_tools(), &pebbles))
+            .map_err(|e| CharmFailure::from_error(&e))?;
+        *seen.lock().unwrap() = Some(outcome.status);
+        Ok(())
+    };
+    let identity = UnitIdentity {
+        juju_version: juju_version.to_owned(),
+        ..UnitIdentity::new("indico")
+    };
+    let ctx = Context::from_charm_dir(env!("CARGO_MANIFEST_DIR"), dispatch)
+        .unwrap()
+        .with_identity(identity);
+    (ctx, last)
 }
 
-fn bag(pairs: &[(&str, &str)]) -> Databag {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+/// Runs `event` on `state`, returning the output and the status [`run`] returned.
+fn dispatch(
+    (ctx, last): &(Context, LastStatus),
+    event: ScenarioEvent,
+    state: State,
+) -> (Output, Option<Status>) {
+    *last.lock().unwrap() = None;
+    let output = ctx.run(event, state).unwrap();
+    let status = last.lock().unwrap().take().expect("the charm ran");
+    (output, status)
+}
+
+/// Every container unreachable, as when no Pebble socket answers.
+fn with_unreachable_containers(mut state: State) -> State {
+    for c in ContainerName::ALL {
+        state = state.with_container(c.as_str(), Container::unreachable());
+    }
+    state
+}
+
+fn peers_relation() -> Relation {
+    Relation::peer("indico-peers", PEERS_ID).with_remote_unit(1, Databag::new())
 }
 
 /// A model with every core relation answered, as the real providers answer.
-fn related_model(leader: bool) -> MemoryTools {
-    let mut tools = MemoryTools::new("indico", leader);
-    tools.config = BTreeMap::from([("site_url".to_owned(), json!("https://events.example.com"))]);
-    let db_secret = "secret://0b1e6c3a/d0000000000000000001";
-    tools.secrets.borrow_mut().insert(
-        db_secret.into(),
-        BTreeMap::from([
-            ("username".into(), "relation-3".into()),
-            ("password".into(), "pg-secret".into()),
-        ]),
-    );
-    tools.relate(
-        RelationId::new("database", 3),
-        MemoryRelation {
-            remote_app: "postgresql-k8s".into(),
-            remote_app_bag: bag(&[
+fn related_model(leader: bool) -> State {
+    let db_secret: SecretUri = DB_SECRET.parse().unwrap();
+    let credentials =
+        SecretContent::new([("username", "relation-3"), ("password", "pg-secret")]).unwrap();
+    let mut state = State::new()
+        .with_leader(leader)
+        .with_config("site_url", "https://events.example.com")
+        .with_secret(Secret::new(db_secret, None, credentials))
+        .with_relation(
+            Relation::new("database", DATABASE_ID, "postgresql-k8s").with_remote_app_data([
                 ("database", "indico"),
                 (
                     "endpoints",
                     "postgresql-k8s-primary.events.svc.cluster.local:5432",
                 ),
-                ("secret-user", db_secret),
+                ("secret-user", DB_SECRET),
                 ("version", "14.15"),
             ]),
-            ..MemoryRelation::default()
-        },
-    );
+        )
+        .with_relation(peers_relation());
     for (endpoint, id, host) in [
         ("redis-broker", 4, "10.1.0.4"),
         ("redis-cache", 5, "10.1.0.5"),
     ] {
-        tools.relate(
-            RelationId::new(endpoint, id),
-            MemoryRelation {
-                remote_app: endpoint.into(),
-                units: BTreeMap::from([(
-                    format!("{endpoint}/0"),
-                    bag(&[("hostname", host), ("port", "6379")]),
-                )]),
-                ..MemoryRelation::default()
-            },
+        state = state.with_relation(
+            Relation::new(endpoint, id, endpoint)
+                .with_remote_unit(0, [("hostname", host), ("port", "6379")]),
         );
     }
-    tools.relate(
-        RelationId::new("indico-peers", 1),
-        MemoryRelation {
-            remote_app: "indico".into(),
-            units: BTreeMap::from([("indico/1".to_owned(), Databag::new())]),
-            ..MemoryRelation::default()
-        },
-    );
-    tools
+    with_unreachable_containers(state)
 }
 
-/// Clients whose sockets do not exist: every container counts as unreachable.
-fn unreachable_pebbles() -> (tempfile::TempDir, BTreeMap<ContainerName, Client>) {
-    let dir = tempfile::tempdir().unwrap();
-    let pebbles = ContainerName::ALL
-        .into_iter()
-        .map(|c| {
-            (
-                c,
-                Client::new(dir.path().join(format!("{c}.socket"))).unwrap(),
-            )
-        })
-        .collect();
-    (dir, pebbles)
+fn peer_bag(state: &State) -> Databag {
+    state.relation(PEERS_ID).unwrap().local_app_data.clone()
 }
 
-fn peer_bag(tools: &MemoryTools) -> Databag {
-    tools.relations.borrow()[&RelationId::new("indico-peers", 1)]
-        .local_app
-        .clone()
+fn secret_value(state: &State, uri: &str, key: &str) -> String {
+    let uri: SecretUri = uri.parse().unwrap();
+    let secret = state.secret_by_uri(&uri).expect("the secret exists");
+    secret.latest_content().get(key).unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn the_leader_creates_the_secret_key_once_and_publishes_it() {
-    let tools = related_model(true);
-    let (_dir, pebbles) = unreachable_pebbles();
-    let outcome = run(&context("leader-elected", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
-    assert_eq!(
-        outcome.status,
-        Some(Status::Waiting("Waiting for pebble".into()))
-    );
-    assert_eq!(tools.calls_of("secret-add"), 1);
-    let published = peer_bag(&tools);
+#[test]
+fn the_leader_creates_the_secret_key_once_and_publishes_it() {
+    let h = harness("3.6.0");
+    let (out, status) = dispatch(&h, ScenarioEvent::leader_elected(), related_model(true));
+    assert_eq!(status, Some(Status::Waiting("Waiting for pebble".into())));
+    assert_eq!(out.calls_to("secret-add").len(), 1);
+    let published = peer_bag(&out.state);
     let uri = published
         .get("secret-id")
         .expect("secret-id published")
         .clone();
-    let key = tools.secrets.borrow()[&uri]["secret-key"].clone();
+    let key = secret_value(&out.state, &uri, "secret-key");
     assert_eq!(key.len(), 86);
     assert_eq!(
         published.get("celery-unit").map(String::as_str),
         Some("indico/0")
     );
-    let request = tools.relations.borrow()[&RelationId::new("database", 3)]
-        .local_app
+    let request = out
+        .state
+        .relation(DATABASE_ID)
+        .unwrap()
+        .local_app_data
         .clone();
     assert_eq!(request, crate::interfaces::database::request());
 
     // Any later hook, even leader-elected again: the key is never regenerated.
-    tools.calls.borrow_mut().clear();
-    run(&context("leader-elected", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
-    run(&context("config-changed", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
-    assert_eq!(tools.calls_of("secret-add"), 0);
-    assert_eq!(peer_bag(&tools)["secret-id"], uri);
-    assert_eq!(tools.secrets.borrow()[&uri]["secret-key"], key);
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn without_juju_secrets_the_key_goes_into_peer_data() {
-    let tools = related_model(true);
-    let (_dir, pebbles) = unreachable_pebbles();
-    let mut ctx = context("leader-elected", &[]);
-    ctx.juju_version = juju_runtime::JujuVersion {
-        major: 2,
-        minor: 9,
-        patch: 46,
-        tag: None,
-        build: 0,
-    };
-    run(&ctx, &tools, &pebbles).await.unwrap();
-    assert_eq!(tools.calls_of("secret-add"), 0);
-    assert_eq!(peer_bag(&tools)["secret-key"].len(), 86);
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn a_non_leader_waits_for_the_key_and_writes_nothing() {
-    let tools = related_model(false);
-    let (_dir, pebbles) = unreachable_pebbles();
-    let outcome = run(&context("config-changed", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
+    let (again, _) = dispatch(&h, ScenarioEvent::leader_elected(), out.state);
+    let (changed, _) = dispatch(&h, ScenarioEvent::config_changed(), again.state.clone());
     assert_eq!(
-        outcome.status,
+        again.calls_to("secret-add").len() + changed.calls_to("secret-add").len(),
+        0
+    );
+    assert_eq!(peer_bag(&changed.state)["secret-id"], uri);
+    assert_eq!(secret_value(&changed.state, &uri, "secret-key"), key);
+}
+
+#[test]
+fn without_juju_secrets_the_key_goes_into_peer_data() {
+    let h = harness("2.9.46");
+    let (out, _) = dispatch(&h, ScenarioEvent::leader_elected(), related_model(true));
+    assert_eq!(out.calls_to("secret-add").len(), 0);
+    assert_eq!(peer_bag(&out.state)["secret-key"].len(), 86);
+}
+
+#[test]
+fn a_non_leader_waits_for_the_key_and_writes_nothing() {
+    let h = harness("3.6.0");
+    let (out, status) = dispatch(&h, ScenarioEvent::config_changed(), related_model(false));
+    assert_eq!(
+        status,
         Some(Status::Waiting(
             "Waiting for the leader to publish the secret key".into()
         ))
     );
     assert_eq!(
-        tools.calls_of("secret-add") + tools.calls_of("relation-set"),
+        out.calls_to("secret-add").len() + out.calls_to("relation-set").len(),
         0
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn missing_relations_are_a_waiting_status_not_a_failure() {
-    let tools = MemoryTools::new("indico", true);
-    let (_dir, pebbles) = unreachable_pebbles();
-    let outcome = run(&context("install", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
+#[test]
+fn missing_relations_are_a_waiting_status_not_a_failure() {
+    let h = harness("3.6.0");
+    let state = with_unreachable_containers(State::new().with_leader(true));
+    let (out, status) = dispatch(&h, ScenarioEvent::install(), state);
     assert_eq!(
-        outcome.status,
+        status,
         Some(Status::Waiting(
             "Waiting for redis-broker availability".into()
         ))
     );
     assert_eq!(
-        *tools.statuses.borrow(),
+        out.unit_status_history,
         [Status::Waiting(
             "Waiting for redis-broker availability".into()
         )]
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn the_database_request_is_written_on_relation_created() {
-    let tools = related_model(true);
-    let (_dir, pebbles) = unreachable_pebbles();
-    let created = context(
-        "database-relation-created",
-        &[
-            ("JUJU_RELATION", "database"),
-            ("JUJU_RELATION_ID", "database:3"),
-            ("JUJU_REMOTE_APP", "postgresql-k8s"),
-            ("JUJU_REMOTE_UNIT", ""),
-        ],
-    );
-    run(&created, &tools, &pebbles).await.unwrap();
-    let request = tools.relations.borrow()[&RelationId::new("database", 3)]
-        .local_app
+#[test]
+fn the_database_request_is_written_on_relation_created() {
+    let h = harness("3.6.0");
+    let state = related_model(true);
+    let database = state.relation(DATABASE_ID).unwrap().clone();
+    let (out, _) = dispatch(&h, ScenarioEvent::relation_created(&database), state);
+    let request = out
+        .state
+        .relation(DATABASE_ID)
+        .unwrap()
+        .local_app_data
         .clone();
     assert_eq!(request["database"], "indico");
     assert_eq!(request["requested-secrets"], r#"["username","password"]"#);
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn beat_moves_when_its_unit_departs() {
-    let tools = related_model(true);
-    let (_dir, pebbles) = unreachable_pebbles();
-    run(&context("leader-elected", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
+#[test]
+fn beat_moves_when_its_unit_departs() {
+    let h = harness("3.6.0");
+    let (out, _) = dispatch(&h, ScenarioEvent::leader_elected(), related_model(true));
     // indico/1 held beat and leaves.
-    tools
-        .relations
-        .borrow_mut()
-        .get_mut(&RelationId::new("indico-peers", 1))
+    let mut state = out.state;
+    state
+        .relation_mut(PEERS_ID)
         .unwrap()
-        .local_app
+        .local_app_data
         .insert("celery-unit".into(), "indico/1".into());
-    let departed = context(
-        "indico-peers-relation-departed",
-        &[
-            ("JUJU_RELATION", "indico-peers"),
-            ("JUJU_RELATION_ID", "indico-peers:1"),
-            ("JUJU_REMOTE_APP", "indico"),
-            ("JUJU_REMOTE_UNIT", "indico/1"),
-            ("JUJU_DEPARTING_UNIT", "indico/1"),
-        ],
-    );
-    run(&departed, &tools, &pebbles).await.unwrap();
-    assert_eq!(peer_bag(&tools)["celery-unit"], "indico/0");
+    let departed = ScenarioEvent::relation_departed(&peers_relation(), 1);
+    let (out, _) = dispatch(&h, departed, state);
+    assert_eq!(peer_bag(&out.state)["celery-unit"], "indico/0");
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn actions_fail_clearly_and_stop_remove_do_nothing() {
-    let tools = related_model(true);
-    let (_dir, pebbles) = unreachable_pebbles();
-    let action = JujuContext::from_vars([
-        ("JUJU_UNIT_NAME", "indico/0"),
-        ("JUJU_VERSION", "3.6.0"),
-        ("JUJU_MODEL_NAME", "events"),
-        ("JUJU_MODEL_UUID", "0b1e6c3a-5f1d-4c8e-9a7b-2d3e4f5a6b7c"),
-        ("JUJU_CHARM_DIR", "/charm"),
-        ("JUJU_DISPATCH_PATH", "actions/refresh-external-resources"),
-        ("JUJU_HOOK_NAME", ""),
-        ("JUJU_ACTION_NAME", "refresh-external-resources"),
-        ("JUJU_ACTION_UUID", "42"),
-    ])
-    .unwrap();
-    run(&action, &tools, &pebbles).await.unwrap();
-    // Unreachable Pebble: the action fails (once) instead of reporting success.
-    assert_eq!(tools.action_failures.borrow().len(), 1);
-    tools.calls.borrow_mut().clear();
-    run(&context("stop", &[]), &tools, &pebbles).await.unwrap();
-    run(&context("remove", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
-    assert_eq!(tools.call_count(), 0);
+#[test]
+fn actions_fail_clearly_and_stop_remove_do_nothing() {
+    let h = harness("3.6.0");
+    let action = ScenarioEvent::action(
+        "refresh-external-resources",
+        Vec::<(String, serde_json::Value)>::new(),
+    );
+    let (out, _) = dispatch(&h, action, related_model(true));
+    // Unreachable Pebble: the action fails instead of reporting success.
+    assert!(out.action.failure.is_some(), "{:?}", out.action);
+    assert_eq!(
+        out.calls_to("action-fail").len(),
+        1,
+        "{:#?}",
+        out.hook_tool_calls
+    );
+    let (stopped, _) = dispatch(&h, ScenarioEvent::stop(), out.state);
+    let (removed, _) = dispatch(&h, ScenarioEvent::remove(), stopped.state.clone());
+    assert_eq!(
+        stopped.hook_tool_calls.len() + removed.hook_tool_calls.len(),
+        0,
+        "{:#?} {:#?}",
+        stopped.hook_tool_calls,
+        removed.hook_tool_calls
+    );
 }
 
 /// The architecture's budget: at most 20 hook tool calls for a no-op hook with the core
 /// relations related (here without the Pebble reads, which are not hook tools).
-#[tokio::test(flavor = "current_thread")]
-async fn a_no_op_hook_stays_within_the_hook_tool_budget() {
-    let tools = related_model(true);
-    let (_dir, pebbles) = unreachable_pebbles();
-    run(&context("leader-elected", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
-    tools.calls.borrow_mut().clear();
-    run(&context("update-status", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
-    let calls = tools.calls.borrow().clone();
+#[test]
+fn a_no_op_hook_stays_within_the_hook_tool_budget() {
+    let h = harness("3.6.0");
+    let (out, _) = dispatch(&h, ScenarioEvent::leader_elected(), related_model(true));
+    let (noop, _) = dispatch(&h, ScenarioEvent::update_status(), out.state);
+    let calls: Vec<&str> = noop.hook_tool_calls.iter().map(|c| c.tool()).collect();
     println!("no-op hook: {} hook tool calls: {calls:?}", calls.len());
     assert!(calls.len() <= 20, "{} calls: {calls:?}", calls.len());
     assert_eq!(
-        tools.calls_of("relation-set") + tools.calls_of("secret-add"),
+        noop.calls_to("relation-set").len() + noop.calls_to("secret-add").len(),
         0
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn database_credentials_not_yet_granted_mean_waiting_for_the_database() {
-    let tools = related_model(true);
-    tools
+#[test]
+fn database_credentials_not_yet_granted_mean_waiting_for_the_database() {
+    let h = harness("3.6.0");
+    let mut state = related_model(true);
+    state
         .secrets
-        .borrow_mut()
-        .retain(|uri, _| !uri.starts_with("secret://0b1e6c3a/"));
-    let (_dir, pebbles) = unreachable_pebbles();
-    let outcome = run(&context("leader-elected", &[]), &tools, &pebbles)
-        .await
-        .unwrap();
+        .retain(|s| !s.uri.as_str().starts_with("secret://0b1e6c3a/"));
+    let (_, status) = dispatch(&h, ScenarioEvent::leader_elected(), state);
     assert_eq!(
-        outcome.status,
+        status,
         Some(Status::Waiting("Waiting for database availability".into()))
     );
 }
