@@ -24,21 +24,15 @@ mod fixtures;
 use std::collections::{BTreeMap, BTreeSet};
 
 use charm_scenario::{
-    Container, ModelProxy, Output, PebbleCall, Relation, RelationKind, ScenarioEvent, Secret, State,
+    Container, ModelProxy, Output, PebbleCall, Relation, RelationKind, ScenarioEvent, State,
 };
 use fixtures::*;
-use juju_runtime::{SecretContent, SecretUri};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const S3_ID: u64 = 12;
-const SAML_ID: u64 = 14;
-const SMTP_ID: u64 = 9;
 const INGRESS_ID: u64 = 20;
 const ROUTE_ID: u64 = 21;
 const LOGGING_ID: u64 = 30;
-const SMTP_SECRET_URI: &str = "secret://6b5d5e26-1d5c-4b7a-8e31-2c7e1d3d1e42/d0smtp00000000000001";
-const CERT: &str = "MIIDuzCCAqOgAwIBAgIJALRwYFkmH3k9MA0GCSqGSIb3DQEBCwUAMHQxCzAJBgNVBAYTAkdCMRMwEQYDVQQIDApTb21lLVN0YXRlMQ0wCwYDVQQKDARVYnVudHU=";
 /// The optional endpoints in the order the charm records them (`OPTIONAL_ENDPOINTS`).
 const OPTIONAL_ORDER: [&str; 6] = ["ingress", "nginx-route", "logging", "s3", "saml", "smtp"];
 
@@ -177,16 +171,6 @@ impl Rel {
                 ),
         }
     }
-}
-
-/// The secret smtp-integrator granted (present whether or not smtp is related).
-fn smtp_secret() -> Secret {
-    let uri: SecretUri = SMTP_SECRET_URI.parse().expect("a valid URI");
-    Secret::new(
-        uri,
-        None,
-        SecretContent::new([("password", "m@il-s3cret")]).expect("a valid key"),
-    )
 }
 
 /// The config values the sequence chooses from (one invalid site_url, to pass through
