@@ -7,7 +7,9 @@
 //! is ignored by default: `cargo test -p indico-substrate --test cli_pods_indico --
 //! --ignored --nocapture`. It uses the default state dir (the image store is shared with
 //! the engine's own tests) and its own application names; the charm binary comes from
-//! `$INDICO_CHARM_BINARY` or is built with `cargo build --release -p indico-charm`.
+//! `$INDICO_CHARM_BINARY` or is built with `cargo build --release -p indico-charm`; with
+//! `$INDICO_CHARM_DIR` naming an unpacked `.charm` (`charm-pack --unpack-to`), that package
+//! is deployed instead, as Juju would (tests/run does this).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -123,7 +125,29 @@ fn the_charm_reaches_active_in_a_pod_and_recovers_from_a_failed_hook() {
     };
 
     let started = Instant::now();
-    ok(&["deploy", ".", APP, "--binary", binary.to_str().unwrap()]);
+    match std::env::var_os("INDICO_CHARM_DIR") {
+        // The unpacked .charm (`charm-pack --unpack-to`): deployed as Juju would, its own
+        // `dispatch` and YAML; the images still come from this repository's Dockerfiles.
+        Some(charm_dir) => {
+            let charm_dir = PathBuf::from(charm_dir);
+            assert!(
+                charm_dir.join("dispatch").is_file() && charm_dir.join("manifest.yaml").is_file(),
+                "INDICO_CHARM_DIR={} is not an unpacked .charm",
+                charm_dir.display()
+            );
+            let repo = repo_root();
+            ok(&[
+                "deploy",
+                charm_dir.to_str().unwrap(),
+                APP,
+                "--repo",
+                repo.to_str().unwrap(),
+            ]);
+        }
+        None => {
+            ok(&["deploy", ".", APP, "--binary", binary.to_str().unwrap()]);
+        }
+    }
     for (provider, app) in REMOTES {
         ok(&["deploy", provider, app]);
     }
