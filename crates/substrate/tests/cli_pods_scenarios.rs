@@ -1,0 +1,731 @@
+//! End-to-end scenarios with the real charm on the local substrate, driven through the
+//! Juju-like command line, on one deployment (`indico-sc` with `pg-sc`, `redis-broker-sc`
+//! and `redis-cache-sc`), in sequence:
+//!
+//! 1. deploy + integrate: active, `GET /` is a 302 to `/bootstrap`, `/health` is 204;
+//! 2. an https `site_url` with a port: uWSGI and Celery get the new `INDICO_BASE_URL`,
+//!    nginx sends HSTS, and only the services whose definition changed restart (the
+//!    exporter's `current-since` stays); then the same site without a port, where Indico
+//!    answers its host (302 to `/bootstrap`), puts the https URL in its JS config and no
+//!    longer answers the old host. (With the port, Indico answers 404 to every Host: see
+//!    the comment at that step);
+//! 3. an invalid `site_url` blocks the unit, `--reset` makes it active again;
+//! 4. removing the cache relation waits for it, relating it again is active;
+//! 5. `add-admin`, an HTTP login as that admin, `anonymize-user`, the login then refused,
+//!    and 51 addresses refused;
+//! 6. `scale 2`: both units active, the second pod 5/5, Celery beat on exactly one unit, one
+//!    secret key, migrations run by one unit only.
+//!
+//! Slow (minutes) and needs root, podman, PostgreSQL, Redis and the images, so it is
+//! ignored by default: `cargo test -p indico-substrate --test cli_pods_scenarios --
+//! --ignored --nocapture`. The charm is deployed as in `cli_pods_indico`: the unpacked
+//! `.charm` in `$INDICO_CHARM_DIR` when set, else the release binary
+//! (`$INDICO_CHARM_BINARY` or built here). Every wait is bounded; on a timeout the test
+//! prints `status` and the last 40 lines of `debug-log` before failing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use indico_substrate::model::{Model, Unit};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+
+const APP: &str = "indico-sc";
+const UNIT0: &str = "indico-sc/0";
+const UNIT1: &str = "indico-sc/1";
+const PG: &str = "pg-sc";
+const BROKER: &str = "redis-broker-sc";
+const CACHE: &str = "redis-cache-sc";
+/// Indico's host for the default `site_url` (`<app>.local`).
+const DEFAULT_HOST: &str = "indico-sc.local";
+const SITE_URL: &str = "https://events.example.com:8443";
+const ADMIN_EMAIL: &str = "admin@example.com";
+const WAIT: Duration = Duration::from_secs(600);
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn state_dir() -> PathBuf {
+    indico_substrate::engine::StateDir::default_path()
+}
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_indico-substrate"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("INDICO_SUBSTRATE_RETRY_MIN", "1")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn charm_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("INDICO_CHARM_BINARY") {
+        return PathBuf::from(path);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "indico-charm",
+            "--bin",
+            "indico-charm",
+        ])
+        .current_dir(repo_root())
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the charm failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repo_root().join("target"), PathBuf::from);
+    target.join("release").join("indico-charm")
+}
+
+/// What `status` and `debug-log` say, for a failure message.
+fn diagnosis() -> String {
+    let status = cli(&["status"]);
+    let log = cli(&["debug-log", "-n", "40"]);
+    format!(
+        "status:\n{}\ndebug-log (last 40 lines):\n{}",
+        String::from_utf8_lossy(&status.stdout),
+        String::from_utf8_lossy(&log.stdout)
+    )
+}
+
+/// A unit as the persisted model has it (`None` while the model is being rewritten or the
+/// unit does not exist).
+fn unit(name: &str) -> Option<Unit> {
+    let model = Model::load(&state_dir().join("model.json")).ok()?;
+    let (app, _) = name.split_once('/')?;
+    model
+        .applications
+        .get(app)?
+        .units
+        .values()
+        .find(|u| u.name == name)
+        .cloned()
+}
+
+fn workload(name: &str) -> Option<(String, String, String)> {
+    unit(name).map(|u| {
+        (
+            u.workload.current.status,
+            u.workload.current.message,
+            u.agent.current.status,
+        )
+    })
+}
+
+/// Polls `done` every second until it holds or `WAIT` passes (then fails with the
+/// diagnosis); returns the seconds it took.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> f64 {
+    let start = Instant::now();
+    loop {
+        if done() {
+            let took = start.elapsed().as_secs_f64();
+            println!("  {what}: {took:.1} s");
+            return took;
+        }
+        if start.elapsed() > WAIT {
+            panic!("not {what} within {} s\n{}", WAIT.as_secs(), diagnosis());
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Waits until `unit` shows workload `status` with `message` and its agent is idle.
+fn wait_unit(name: &str, status: &str, message: &str) -> f64 {
+    wait_for(&format!("{name} {status} {message:?}"), || {
+        workload(name).is_some_and(|(s, m, agent)| s == status && m == message && agent == "idle")
+    })
+}
+
+fn wait_active(name: &str) -> f64 {
+    wait_unit(name, "active", "")
+}
+
+fn pod_of(unit: &str) -> String {
+    unit.replace('/', "-")
+}
+
+fn address(unit_name: &str) -> String {
+    unit(unit_name)
+        .and_then(|u| u.address)
+        .unwrap_or_else(|| panic!("{unit_name} has no address\n{}", diagnosis()))
+}
+
+/// The Pebble client of one workload container of a unit, on the host-side socket.
+fn pebble(unit: &str, container: &str) -> pebble_client::Client {
+    let socket = state_dir()
+        .join("units")
+        .join(pod_of(unit))
+        .join("containers")
+        .join(container)
+        .join("pebble.socket");
+    pebble_client::Client::new(socket).unwrap()
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+const CONTAINERS: [&str; 4] = [
+    "indico",
+    "indico-celery",
+    "indico-nginx",
+    "nginx-prometheus-exporter",
+];
+
+/// `current-since` of every service of every workload container of `unit`.
+fn services_since(unit: &str) -> BTreeMap<String, String> {
+    let mut since = BTreeMap::new();
+    for container in CONTAINERS {
+        let services = block_on(pebble(unit, container).services(&[]))
+            .unwrap_or_else(|e| panic!("services of {unit} {container}: {e}"));
+        for service in services {
+            since.insert(
+                format!("{container}/{}", service.name),
+                service.current_since.unwrap_or_default(),
+            );
+        }
+    }
+    since
+}
+
+fn plan(unit: &str, container: &str) -> pebble_client::Plan {
+    block_on(pebble(unit, container).plan())
+        .unwrap_or_else(|e| panic!("plan of {unit} {container}: {e}"))
+}
+
+fn service_env(unit: &str, container: &str, service: &str, key: &str) -> Option<String> {
+    plan(unit, container)
+        .services
+        .get(service)?
+        .environment
+        .get(key)
+        .cloned()
+}
+
+fn http() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// GETs `url` until `accept` takes the answer (Indico may still be starting), bounded.
+fn get_until(
+    client: &Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    accept: impl Fn(&Response) -> bool,
+) -> Response {
+    let start = Instant::now();
+    loop {
+        let mut request = client.get(url);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let answer = request.send();
+        if let Ok(response) = &answer
+            && accept(response)
+        {
+            return answer.unwrap();
+        }
+        if start.elapsed() > Duration::from_secs(180) {
+            panic!(
+                "GET {url} {headers:?}: no acceptable answer within 180 s, last {answer:?}\n{}",
+                diagnosis()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Cookies by name, as a browser keeps them for one site.
+#[derive(Default)]
+struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    fn take(&mut self, response: &Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let Ok(value) = value.to_str() else { continue };
+            let pair = value.split(';').next().unwrap_or_default();
+            if let Some((name, v)) = pair.split_once('=') {
+                self.0.insert(name.trim().to_owned(), v.trim().to_owned());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The `value` of the `<input>` named `name` in `html`.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let start = html[..at].rfind("<input")?;
+    let end = at + html[at..].find('>')?;
+    let tag = &html[start..end];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value.split('"').next()?.to_owned())
+}
+
+/// An `application/x-www-form-urlencoded` body (the crate's reqwest has no `form` feature).
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_owned(),
+                other => format!("%{other:02X}"),
+            })
+            .collect()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Logs in through Indico's local login form; returns the login POST's answer and the
+/// home page fetched with the resulting session.
+fn login(base: &str, password: &str) -> (StatusCode, String, String) {
+    let client = http();
+    let mut jar = Jar::default();
+    let form = client
+        .get(format!("{base}/login/"))
+        .header("Host", DEFAULT_HOST)
+        .send()
+        .expect("GET /login/");
+    assert_eq!(form.status(), StatusCode::OK, "GET /login/");
+    jar.take(&form);
+    let html = form.text().expect("login form");
+    let csrf = input_value(&html, "csrf_token")
+        .unwrap_or_else(|| panic!("no csrf_token in the login form:\n{html}"));
+    assert!(
+        html.contains("name=\"identifier\"") && html.contains("name=\"password\""),
+        "the login form lacks identifier/password:\n{html}"
+    );
+    let posted = client
+        .post(format!("{base}/login/"))
+        .header("Host", DEFAULT_HOST)
+        .header("Cookie", jar.header())
+        .header("Referer", format!("http://{DEFAULT_HOST}/login/"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form_body(&[
+            ("_provider", "indico"),
+            ("identifier", ADMIN_EMAIL),
+            ("password", password),
+            ("csrf_token", csrf.as_str()),
+        ]))
+        .send()
+        .expect("POST /login/");
+    let status = posted.status();
+    let went_to = location(&posted);
+    jar.take(&posted);
+    let home = client
+        .get(format!("{base}/"))
+        .header("Host", DEFAULT_HOST)
+        .header("Cookie", jar.header())
+        .send()
+        .expect("GET / after login");
+    assert_eq!(home.status(), StatusCode::OK, "GET / after login");
+    (status, went_to, home.text().expect("home page"))
+}
+
+/// Lines of the debug log written since `offset` (bytes).
+fn debug_log_since(offset: u64) -> String {
+    let text = std::fs::read(state_dir().join("debug.log")).unwrap_or_default();
+    let from = usize::try_from(offset).unwrap().min(text.len());
+    String::from_utf8_lossy(&text[from..]).into_owned()
+}
+
+/// Removes this test's applications (and the controller, when the test started it).
+struct Cleanup {
+    started_controller: bool,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if self.started_controller {
+            let _ = cli(&["down"]);
+            return;
+        }
+        for app in [APP, PG, BROKER, CACHE] {
+            let _ = cli(&["remove", app]);
+        }
+    }
+}
+
+#[test]
+#[ignore = "slow (minutes): runs the real charm in podman pods; needs root, podman, PostgreSQL, Redis"]
+fn scenarios_on_one_deployment() {
+    let binary = charm_binary();
+    let controller_was_running = indico_substrate::cli::api::is_running(&state_dir());
+    let _cleanup = Cleanup {
+        started_controller: !controller_was_running,
+    };
+    let log_offset = std::fs::metadata(state_dir().join("debug.log")).map_or(0, |m| m.len());
+    let total = Instant::now();
+
+    // 1. Deploy and integrate.
+    println!("1. deploy + integrate");
+    let started = Instant::now();
+    match std::env::var_os("INDICO_CHARM_DIR") {
+        Some(charm_dir) => {
+            let charm_dir = PathBuf::from(charm_dir);
+            assert!(
+                charm_dir.join("dispatch").is_file() && charm_dir.join("manifest.yaml").is_file(),
+                "INDICO_CHARM_DIR={} is not an unpacked .charm",
+                charm_dir.display()
+            );
+            let repo = repo_root();
+            ok(&[
+                "deploy",
+                charm_dir.to_str().unwrap(),
+                APP,
+                "--repo",
+                repo.to_str().unwrap(),
+            ]);
+        }
+        None => {
+            ok(&["deploy", ".", APP, "--binary", binary.to_str().unwrap()]);
+        }
+    }
+    ok(&["deploy", "postgresql", PG]);
+    ok(&["deploy", "redis", BROKER]);
+    ok(&["deploy", "redis", CACHE]);
+    ok(&["integrate", APP, PG]);
+    ok(&["integrate", &format!("{APP}:redis-broker"), BROKER]);
+    ok(&["integrate", &format!("{APP}:redis-cache"), CACHE]);
+    wait_active(UNIT0);
+    println!("  time to active: {:.1} s", started.elapsed().as_secs_f64());
+    let client = http();
+    let base0 = format!("http://{}:8080", address(UNIT0));
+    let root = get_until(
+        &client,
+        &format!("{base0}/"),
+        &[("Host", DEFAULT_HOST)],
+        |r| r.status() == StatusCode::FOUND,
+    );
+    assert!(
+        location(&root).ends_with("/bootstrap"),
+        "GET / redirected to {:?}, expected /bootstrap",
+        location(&root)
+    );
+    let health = client
+        .get(format!("{base0}/health"))
+        .header("Host", DEFAULT_HOST)
+        .send()
+        .expect("GET /health");
+    assert_eq!(health.status(), StatusCode::NO_CONTENT, "GET /health");
+
+    // 2. An https site_url: Indico, nginx and uWSGI follow; only what changed restarts.
+    println!("2. site_url={SITE_URL}");
+    let before = services_since(UNIT0);
+    let started = Instant::now();
+    ok(&["config", APP, &format!("site_url={SITE_URL}")]);
+    wait_for("indico's BASE_URL is the new site_url", || {
+        service_env(UNIT0, "indico", "indico", "INDICO_BASE_URL").as_deref() == Some(SITE_URL)
+    });
+    wait_active(UNIT0);
+    println!(
+        "  config change to active: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // With a port in site_url, Indico's SERVER_NAME has the port but nginx passes
+    // `X-Forwarded-Host $host` (port stripped), so Indico answers 404 to either Host form:
+    // printed here, reported, not asserted. nginx's HSTS header is there regardless.
+    let mut hsts = String::new();
+    for host in ["events.example.com", "events.example.com:8443"] {
+        let answer = get_until(
+            &client,
+            &format!("{base0}/"),
+            &[("Host", host), ("X-Forwarded-Proto", "https")],
+            |r| r.status() != StatusCode::BAD_GATEWAY,
+        );
+        println!(
+            "  GET / Host {host}, X-Forwarded-Proto https: {} {:?}",
+            answer.status(),
+            location(&answer)
+        );
+        hsts = answer
+            .headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            hsts.contains("max-age="),
+            "no HSTS header: {:?}",
+            answer.headers()
+        );
+    }
+    println!("  HSTS: {hsts}");
+    let celery_base_url = service_env(UNIT0, "indico-celery", "indico-celery", "INDICO_BASE_URL");
+    assert_eq!(
+        celery_base_url.as_deref(),
+        Some(SITE_URL),
+        "celery's BASE_URL"
+    );
+    let after = services_since(UNIT0);
+    println!("  current-since before: {before:?}\n  current-since after:  {after:?}");
+    let exporter = "nginx-prometheus-exporter/exporter";
+    assert!(
+        before.contains_key(exporter),
+        "no exporter service: {before:?}"
+    );
+    assert_eq!(
+        before.get(exporter),
+        after.get(exporter),
+        "the exporter restarted although site_url does not concern it"
+    );
+    assert_ne!(
+        before.get("indico/indico"),
+        after.get("indico/indico"),
+        "uWSGI did not restart with a new BASE_URL"
+    );
+
+    // The same site without a port: Indico redirects to the https URL.
+    let portless = "https://events.example.com";
+    ok(&["config", APP, &format!("site_url={portless}")]);
+    wait_for("indico's BASE_URL without the port", || {
+        service_env(UNIT0, "indico", "indico", "INDICO_BASE_URL").as_deref() == Some(portless)
+    });
+    wait_active(UNIT0);
+    let redirect = get_until(
+        &client,
+        &format!("{base0}/"),
+        &[
+            ("Host", "events.example.com"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+        |r| r.status() == StatusCode::FOUND,
+    );
+    assert!(
+        location(&redirect).ends_with("/bootstrap"),
+        "GET / with the new host redirected to {:?}",
+        location(&redirect)
+    );
+    // Werkzeug's redirects are relative: the absolute https URL is in Indico's JS config.
+    let js_vars = client
+        .get(format!("{base0}/assets/js-vars/global.js"))
+        .header("Host", "events.example.com")
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .expect("GET global.js");
+    assert_eq!(js_vars.status(), StatusCode::OK, "GET global.js");
+    let js_vars = js_vars.text().expect("global.js");
+    assert!(
+        js_vars.contains("https://events.example.com/")
+            || js_vars.contains("\"https://events.example.com\""),
+        "Indico's JS config lacks the https site URL: {}",
+        js_vars.chars().take(600).collect::<String>()
+    );
+    let old_host = client
+        .get(format!("{base0}/"))
+        .header("Host", DEFAULT_HOST)
+        .send()
+        .expect("GET / with the old host");
+    assert_eq!(
+        old_host.status(),
+        StatusCode::NOT_FOUND,
+        "Indico still answers the old host"
+    );
+    assert!(
+        redirect.headers().contains_key("strict-transport-security"),
+        "no HSTS header: {:?}",
+        redirect.headers()
+    );
+
+    // 3. An invalid site_url blocks; reset makes the unit active again.
+    println!("3. invalid site_url, then reset");
+    ok(&["config", APP, "site_url=not a url"]);
+    wait_unit(
+        UNIT0,
+        "blocked",
+        "Configuration option site_url is not valid",
+    );
+    ok(&["config", APP, "--reset", "site_url"]);
+    wait_for("indico's BASE_URL back to the default", || {
+        service_env(UNIT0, "indico", "indico", "INDICO_BASE_URL").as_deref()
+            == Some("http://indico-sc.local")
+    });
+    wait_active(UNIT0);
+
+    // 4. The cache relation goes and comes back.
+    println!("4. remove and restore redis-cache");
+    ok(&["remove-relation", &format!("{APP}:redis-cache"), CACHE]);
+    wait_unit(UNIT0, "waiting", "Waiting for redis-cache availability");
+    ok(&["integrate", &format!("{APP}:redis-cache"), CACHE]);
+    wait_active(UNIT0);
+
+    // 5. Admin, login, anonymize.
+    println!("5. add-admin, login, anonymize-user");
+    let password = indico_substrate::host::random_hex(16).unwrap();
+    let started = Instant::now();
+    let added = ok(&[
+        "run",
+        UNIT0,
+        "add-admin",
+        &format!("email={ADMIN_EMAIL}"),
+        &format!("password={password}"),
+    ]);
+    println!("  add-admin: {:.1} s", started.elapsed().as_secs_f64());
+    assert!(added.contains(ADMIN_EMAIL), "add-admin results: {added}");
+    assert!(
+        !added.contains(&password),
+        "add-admin results show the password"
+    );
+    // Indico answers again once the cache relation's restart is over.
+    get_until(
+        &client,
+        &format!("{base0}/"),
+        &[("Host", DEFAULT_HOST)],
+        |r| r.status() == StatusCode::OK,
+    );
+    let (status, went_to, home) = login(&base0, &password);
+    assert_eq!(
+        status,
+        StatusCode::FOUND,
+        "the admin's login was not accepted"
+    );
+    assert!(!went_to.contains("/login"), "login redirected to {went_to}");
+    assert!(
+        home.contains("<title>Home · Indico</title>"),
+        "home page title after login"
+    );
+    assert!(
+        home.contains("/logout/"),
+        "the home page after login has no logout link (not logged in)"
+    );
+    let started = Instant::now();
+    let anonymized = ok(&[
+        "run",
+        UNIT0,
+        "anonymize-user",
+        &format!("email={ADMIN_EMAIL}"),
+    ]);
+    println!("  anonymize-user: {:.1} s", started.elapsed().as_secs_f64());
+    assert!(
+        anonymized.contains(ADMIN_EMAIL),
+        "anonymize-user results: {anonymized}"
+    );
+    let (status, went_to, home) = login(&base0, &password);
+    assert!(
+        status != StatusCode::FOUND || went_to.contains("/login"),
+        "login still accepted after anonymize ({status}, to {went_to})"
+    );
+    assert!(!home.contains("/logout/"), "logged in after anonymize");
+    let many: Vec<String> = (0..51).map(|i| format!("user{i}@example.com")).collect();
+    let refused = cli(&[
+        "run",
+        UNIT0,
+        "anonymize-user",
+        &format!("email={}", many.join(",")),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "51 addresses were accepted");
+    assert!(
+        stderr.contains("Failed to anonymize user: List of more than 50 emails are not allowed"),
+        "51 addresses: {stderr}"
+    );
+
+    // 6. Two units: one beat, one key, one migration.
+    println!("6. scale to 2");
+    let started = Instant::now();
+    ok(&["scale", APP, "2"]);
+    wait_active(UNIT1);
+    wait_active(UNIT0);
+    println!(
+        "  scale 2 to both active: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let pods = ok(&["pods"]);
+    let row: Vec<&str> = pods
+        .lines()
+        .find(|l| l.starts_with("indico-sc-1 "))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(row.get(1..3), Some(&["5/5", "Running"][..]), "{pods}");
+    let beat: Vec<bool> = [UNIT0, UNIT1]
+        .iter()
+        .map(|u| {
+            let command = plan(u, "indico-celery")
+                .services
+                .get("indico-celery")
+                .and_then(|s| s.command.clone())
+                .unwrap_or_else(|| panic!("{u} has no indico-celery command"));
+            command
+                .split_whitespace()
+                .any(|w| w == "-B" || w == "--beat")
+        })
+        .collect();
+    assert_eq!(
+        beat.iter().filter(|b| **b).count(),
+        1,
+        "celery beat (-B/--beat) per unit: {beat:?}"
+    );
+    let key0 = service_env(UNIT0, "indico", "indico", "INDICO_SECRET_KEY");
+    let key1 = service_env(UNIT1, "indico", "indico", "INDICO_SECRET_KEY");
+    assert!(
+        key0.as_deref().is_some_and(|k| !k.is_empty()),
+        "indico-sc/0 has no secret key"
+    );
+    assert!(key0 == key1, "the units have different secret keys");
+    let log = debug_log_since(log_offset);
+    let migrated: std::collections::BTreeSet<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("unit-indico-sc-") && l.contains("database migration done"))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    assert_eq!(migrated.len(), 1, "units that ran migrations: {migrated:?}");
+    let base1 = format!("http://{}:8080", address(UNIT1));
+    get_until(
+        &client,
+        &format!("{base1}/"),
+        &[("Host", DEFAULT_HOST)],
+        |r| r.status() == StatusCode::OK,
+    );
+    println!("all scenarios: {:.1} s", total.elapsed().as_secs_f64());
+}
