@@ -103,10 +103,14 @@ impl Response {
 }
 
 fn get(address: &str, path: &str, extra_headers: &str) -> Response {
+    get_as(address, "events.example.com", path, extra_headers)
+}
+
+/// `get` with the given `Host` header.
+fn get_as(address: &str, host: &str, path: &str, extra_headers: &str) -> Response {
     let mut stream = TcpStream::connect(address).expect("connect");
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: events.example.com\r\nConnection: close\r\n{extra_headers}\r\n"
-    );
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra_headers}\r\n");
     stream.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
@@ -197,10 +201,27 @@ fn real_nginx_serves_static_files_proxies_with_forwarded_headers_and_exposes_stu
         );
     }
     assert!(proxied.header("Strict-Transport-Security").is_some());
-    let behind_ingress = get(&web, "/category/0/", "X-Forwarded-Proto: https\r\n");
+    let behind_ingress = get(
+        &web,
+        "/category/0/",
+        "X-Forwarded-Proto: https\r\nX-Forwarded-Host: events.example.org\r\n",
+    );
     let upstream_saw = String::from_utf8_lossy(&behind_ingress.body).to_lowercase();
+    for expected in [
+        "x-forwarded-proto: https",
+        "x-forwarded-host: events.example.org",
+    ] {
+        assert!(
+            upstream_saw.contains(expected),
+            "{expected} not in {upstream_saw}"
+        );
+    }
+    // A site_url with a port: Indico compares the forwarded host with host:port, so the
+    // port the client sent must reach it (without it, Indico answers 404 to everything).
+    let with_port = get_as(&web, "events.example.com:8443", "/category/0/", "");
+    let upstream_saw = String::from_utf8_lossy(&with_port.body).to_lowercase();
     assert!(
-        upstream_saw.contains("x-forwarded-proto: https"),
+        upstream_saw.contains("x-forwarded-host: events.example.com:8443"),
         "{upstream_saw}"
     );
 
