@@ -2,7 +2,8 @@
 //! Juju-like command line, on one deployment (`indico-sc` with `pg-sc`, `redis-broker-sc`
 //! and `redis-cache-sc`), in sequence:
 //!
-//! 1. deploy + integrate: active, `GET /` is a 302 to `/bootstrap`, `/health` is 204;
+//! 1. deploy + integrate: active, `GET /` is a 302 to `/bootstrap`, `/health` is 204, a
+//!    static asset comes from nginx, the exporter reports `nginx_up 1`;
 //! 2. an https `site_url` with a port: uWSGI and Celery get the new `INDICO_BASE_URL`,
 //!    nginx sends HSTS, and only the services whose definition changed restart (the
 //!    exporter's `current-since` stays); then the same site without a port, where Indico
@@ -458,6 +459,31 @@ fn scenarios_on_one_deployment() {
         .send()
         .expect("GET /health");
     assert_eq!(health.status(), StatusCode::NO_CONTENT, "GET /health");
+    // A static asset comes from nginx itself: Indico would add X-Indico-URL.
+    let icon = client
+        .get(format!("{base0}/images/indico.ico"))
+        .header("Host", DEFAULT_HOST)
+        .send()
+        .expect("GET /images/indico.ico");
+    assert_eq!(icon.status(), StatusCode::OK, "GET /images/indico.ico");
+    assert!(
+        icon.headers().get("x-indico-url").is_none(),
+        "the icon came from Indico, not nginx: {:?}",
+        icon.headers()
+    );
+    // The exporter scrapes nginx's pod-local stub_status.
+    let metrics = get_until(
+        &client,
+        &format!("http://{}:9113/metrics", address(UNIT0)),
+        &[],
+        |r| r.status() == StatusCode::OK,
+    )
+    .text()
+    .expect("the exporter's metrics");
+    assert!(
+        metrics.lines().any(|l| l.trim() == "nginx_up 1"),
+        "no `nginx_up 1` in the exporter's metrics"
+    );
 
     // 2. An https site_url: Indico, nginx and uWSGI follow; only what changed restarts.
     println!("2. site_url={SITE_URL}");
