@@ -11,9 +11,10 @@
 //! `$INDICO_CHARM_DIR` naming an unpacked `.charm` (`charm-pack --unpack-to`), that package
 //! is deployed instead, as Juju would (tests/run does this).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
 use std::time::{Duration, Instant};
+use support::{cli, ok};
 
 const APP: &str = "indico-cli";
 const UNIT: &str = "indico-cli/0";
@@ -22,55 +23,6 @@ const REMOTES: [(&str, &str); 3] = [
     ("redis", "redis-broker-cli"),
     ("redis", "redis-cache-cli"),
 ];
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_indico-substrate"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("INDICO_SUBSTRATE_RETRY_MIN", "1")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = cli(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn charm_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("INDICO_CHARM_BINARY") {
-        return PathBuf::from(path);
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "indico-charm",
-            "--bin",
-            "indico-charm",
-        ])
-        .current_dir(repo_root())
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the charm failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| repo_root().join("target"), PathBuf::from);
-    target.join("release").join("indico-charm")
-}
 
 fn unit_line(status: &str) -> Vec<String> {
     status
@@ -117,7 +69,6 @@ impl Drop for Cleanup {
 #[test]
 #[ignore = "slow (minutes): runs the real charm in a podman pod; needs root, podman, PostgreSQL, Redis"]
 fn the_charm_reaches_active_in_a_pod_and_recovers_from_a_failed_hook() {
-    let binary = charm_binary();
     let state_dir = indico_substrate::engine::StateDir::default_path();
     let controller_was_running = indico_substrate::cli::api::is_running(&state_dir);
     let _cleanup = Cleanup {
@@ -125,29 +76,7 @@ fn the_charm_reaches_active_in_a_pod_and_recovers_from_a_failed_hook() {
     };
 
     let started = Instant::now();
-    match std::env::var_os("INDICO_CHARM_DIR") {
-        // The unpacked .charm (`charm-pack --unpack-to`): deployed as Juju would, its own
-        // `dispatch` and YAML; the images still come from this repository's Dockerfiles.
-        Some(charm_dir) => {
-            let charm_dir = PathBuf::from(charm_dir);
-            assert!(
-                charm_dir.join("dispatch").is_file() && charm_dir.join("manifest.yaml").is_file(),
-                "INDICO_CHARM_DIR={} is not an unpacked .charm",
-                charm_dir.display()
-            );
-            let repo = repo_root();
-            ok(&[
-                "deploy",
-                charm_dir.to_str().unwrap(),
-                APP,
-                "--repo",
-                repo.to_str().unwrap(),
-            ]);
-        }
-        None => {
-            ok(&["deploy", ".", APP, "--binary", binary.to_str().unwrap()]);
-        }
-    }
+    support::deploy_charm(APP);
     for (provider, app) in REMOTES {
         ok(&["deploy", provider, app]);
     }

@@ -24,10 +24,13 @@
 //! (`$INDICO_CHARM_BINARY` or built here). Every wait is bounded; on a timeout the test
 //! prints `status` and the last 40 lines of `debug-log` before failing.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+
 use std::time::{Duration, Instant};
+use support::{cli, ok};
 
 use indico_substrate::model::{Model, Unit};
 use reqwest::StatusCode;
@@ -45,57 +48,8 @@ const SITE_URL: &str = "https://events.example.com:8443";
 const ADMIN_EMAIL: &str = "admin@example.com";
 const WAIT: Duration = Duration::from_secs(600);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn state_dir() -> PathBuf {
     indico_substrate::engine::StateDir::default_path()
-}
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_indico-substrate"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("INDICO_SUBSTRATE_RETRY_MIN", "1")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = cli(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn charm_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("INDICO_CHARM_BINARY") {
-        return PathBuf::from(path);
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "indico-charm",
-            "--bin",
-            "indico-charm",
-        ])
-        .current_dir(repo_root())
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the charm failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| repo_root().join("target"), PathBuf::from);
-    target.join("release").join("indico-charm")
 }
 
 /// What `status` and `debug-log` say, for a failure message.
@@ -400,7 +354,6 @@ impl Drop for Cleanup {
 #[test]
 #[ignore = "slow (minutes): runs the real charm in podman pods; needs root, podman, PostgreSQL, Redis"]
 fn scenarios_on_one_deployment() {
-    let binary = charm_binary();
     let controller_was_running = indico_substrate::cli::api::is_running(&state_dir());
     let _cleanup = Cleanup {
         started_controller: !controller_was_running,
@@ -411,27 +364,7 @@ fn scenarios_on_one_deployment() {
     // 1. Deploy and integrate.
     println!("1. deploy + integrate");
     let started = Instant::now();
-    match std::env::var_os("INDICO_CHARM_DIR") {
-        Some(charm_dir) => {
-            let charm_dir = PathBuf::from(charm_dir);
-            assert!(
-                charm_dir.join("dispatch").is_file() && charm_dir.join("manifest.yaml").is_file(),
-                "INDICO_CHARM_DIR={} is not an unpacked .charm",
-                charm_dir.display()
-            );
-            let repo = repo_root();
-            ok(&[
-                "deploy",
-                charm_dir.to_str().unwrap(),
-                APP,
-                "--repo",
-                repo.to_str().unwrap(),
-            ]);
-        }
-        None => {
-            ok(&["deploy", ".", APP, "--binary", binary.to_str().unwrap()]);
-        }
-    }
+    support::deploy_charm(APP);
     ok(&["deploy", "postgresql", PG]);
     ok(&["deploy", "redis", BROKER]);
     ok(&["deploy", "redis", CACHE]);
