@@ -6,12 +6,14 @@
 
 mod backends;
 mod error;
+mod lock;
 mod postgres;
 mod redis;
 mod service_address;
 
 pub use backends::{IndicoBackends, random_hex};
 pub use error::HostError;
+pub use lock::HostLock;
 pub use postgres::{HostPostgres, PostgresDatabase};
 pub use redis::HostRedis;
 pub use service_address::ServiceAddress;

@@ -9,8 +9,8 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::HostError;
 use super::error::run;
+use super::{HostError, HostLock};
 
 const HBA_MARKER: &str = "# indico-substrate: pods may log in with a password";
 
@@ -62,7 +62,9 @@ impl HostPostgres {
 
     /// Makes the cluster listen on localhost and `address`, admit password logins from
     /// `pod_cidr`, and run. Restarts it only when the configuration changed.
+    /// Holds the host lock throughout, so concurrent callers never start it twice.
     pub fn ensure_serving(&self, address: Ipv4Addr, pod_cidr: &str) -> Result<(), HostError> {
+        let _lock = HostLock::acquire()?;
         let dir = self.config_dir();
         if !dir.is_dir() {
             return Err(HostError::Invalid {
@@ -93,7 +95,10 @@ impl HostPostgres {
         let action = match (self.is_running()?, changed) {
             (true, false) => return Ok(()),
             (true, true) => "restart",
-            (false, _) => "start",
+            (false, _) => {
+                self.remove_empty_pid_file()?;
+                "start"
+            }
         };
         run(
             Command::new("pg_ctlcluster").args([
@@ -105,6 +110,24 @@ impl HostPostgres {
             None,
         )?;
         Ok(())
+    }
+
+    /// A server killed while starting can leave an empty `postmaster.pid`, which makes every
+    /// later start fail ("lock file is empty"). Called under the host lock with the cluster
+    /// stopped, so no server of ours is starting: the empty file is a remnant.
+    fn remove_empty_pid_file(&self) -> Result<(), HostError> {
+        let pid_file = PathBuf::from("/var/lib/postgresql")
+            .join(&self.version)
+            .join(&self.cluster)
+            .join("postmaster.pid");
+        match std::fs::metadata(&pid_file) {
+            Ok(meta) if meta.len() == 0 => {
+                tracing::warn!(path = %pid_file.display(), "removing an empty postmaster.pid left by a crash");
+                std::fs::remove_file(&pid_file)
+                    .map_err(|source| HostError::io("remove", &pid_file, source))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn is_running(&self) -> Result<bool, HostError> {

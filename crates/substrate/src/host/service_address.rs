@@ -3,8 +3,8 @@
 use std::net::Ipv4Addr;
 use std::process::Command;
 
-use super::HostError;
 use super::error::run;
+use super::{HostError, HostLock};
 
 /// An address on the loopback device: local to this machine, reachable from the pods
 /// (their default route is the bridge gateway, and the host delivers locally). Unlike the
@@ -27,6 +27,7 @@ impl Default for ServiceAddress {
 impl ServiceAddress {
     /// Adds the address to `lo` unless present. Returns `true` when added now.
     pub fn ensure(&self) -> Result<bool, HostError> {
+        let _lock = HostLock::acquire()?;
         if self.is_present()? {
             return Ok(false);
         }
@@ -41,6 +42,7 @@ impl ServiceAddress {
 
     /// Removes the address from `lo` if present.
     pub fn remove(&self) -> Result<(), HostError> {
+        let _lock = HostLock::acquire()?;
         if self.is_present()? {
             let cidr = format!("{}/32", self.address);
             run(
