@@ -121,12 +121,12 @@ fn check_metadata(parsed: &super::Parsed) -> Result<(), ToolError> {
         )));
     }
     if let Some(expire) = parsed.value("expire") {
-        if let Some(stripped) = expire.strip_prefix('-') {
-            if humantime::parse_duration(stripped).is_ok() {
-                return Err(ToolError::Usage(format!(
-                    "negative expire duration {expire:?} not valid"
-                )));
-            }
+        if let Some(stripped) = expire.strip_prefix('-')
+            && humantime::parse_duration(stripped).is_ok()
+        {
+            return Err(ToolError::Usage(format!(
+                "negative expire duration {expire:?} not valid"
+            )));
         }
         let ok = humantime::parse_duration(expire).is_ok()
             || humantime::parse_rfc3339_weak(expire).is_ok();
