@@ -34,7 +34,8 @@ case "$JUJU_DISPATCH_PATH" in
     uri=$(relation-get --app secret-user postgresql)
     if [ -n "$uri" ]; then secret-get "$uri" --format=json > creds.json; fi ;;
   hooks/cache-relation-changed)
-    if [ -n "$JUJU_REMOTE_UNIT" ]; then relation-get --format=json > redis.json; fi ;;
+    if [ -n "$JUJU_REMOTE_UNIT" ]; then relation-get --format=json > redis.json
+    else relation-get --app --format=json - "$JUJU_REMOTE_APP" > redis-app.json; fi ;;
 esac
 "#;
 
@@ -302,6 +303,42 @@ fn postgresql_answers_in_plain_keys_without_requested_secrets_and_redis_runs() {
         exists, "0",
         "removing the provider drops the databases it created"
     );
+    controller.shutdown();
+}
+
+#[test]
+fn redis_publishes_its_master_as_leader_host_in_the_application_bag() {
+    let (_dir, controller, unit_charm) = setup("unused", false);
+    controller.add_remote("cache", "redis").unwrap();
+    controller.integrate("app:cache", "cache").unwrap();
+    let app_bag: serde_json::Value = serde_json::from_str(&wait_for_file(
+        &controller,
+        &unit_charm.join("redis-app.json"),
+        "leader-host",
+    ))
+    .unwrap();
+    let unit_bag: serde_json::Value = serde_json::from_str(&wait_for_file(
+        &controller,
+        &unit_charm.join("redis.json"),
+        "port",
+    ))
+    .unwrap();
+    // As redis-k8s: the master in the application bag, each unit's address in its own.
+    let leader_host = app_bag["leader-host"].as_str().unwrap();
+    assert_eq!(leader_host, "10.210.1.1");
+    assert_eq!(unit_bag["hostname"], leader_host);
+    let port = unit_bag["port"].as_str().unwrap().to_owned();
+    let ping = Command::new("redis-cli")
+        .args(["-h", leader_host, "-p", &port, "PING"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ping.stdout).trim(), "PONG");
+    controller.remove_application("app").unwrap();
+    controller.remove_application("cache").unwrap();
+    controller
+        .wait_for(TIMEOUT, |m| m.applications.is_empty())
+        .map_err(|m| format!("{:?}", m.applications.keys()))
+        .unwrap();
     controller.shutdown();
 }
 

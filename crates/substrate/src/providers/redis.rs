@@ -1,7 +1,12 @@
 //! The `redis` provider: one private `redis-server` per application (the pods engineer's
-//! [`HostRedis`]) on the host service address, published as redis-k8s does: the provider
-//! unit's bag holds `hostname` and `port`. `leader-host` (the application bag) is only
-//! written by redis-k8s in HA (Sentinel) deployments, which this single server is not.
+//! [`HostRedis`]) on the host service address, published as redis-k8s does:
+//!
+//! - each provider unit's bag holds `hostname` and `port` (redis-k8s' `RedisProvides`);
+//! - the application bag holds `leader-host`, the current Redis master, which the
+//!   redis-k8s leader writes on `redis-relation-created` (and again whenever Sentinel
+//!   elects another master). redis-k8s writes the master pod's FQDN there, or Sentinel's
+//!   master IP; the substrate's server has no DNS name, so it writes the same address as
+//!   `hostname`. Requirers using the `redis` library's `url` prefer `leader-host`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +14,8 @@ use super::{ProviderError, RemoteApplication};
 use crate::host::{HostRedis, ServiceAddress};
 use crate::model::{CharmMeta, Model};
 
+/// The application bag key naming the current master (redis-k8s `LEADER_HOST_KEY`).
+const LEADER_HOST_KEY: &str = "leader-host";
 /// The first port handed to a Redis application.
 const FIRST_PORT: u16 = 6390;
 const METADATA: &str = "name: redis-k8s\nprovides:\n  redis:\n    interface: redis\n";
@@ -103,7 +110,12 @@ impl RemoteApplication for RedisProvider {
         let Some(rel) = model.relations.get_mut(&relation) else {
             return Ok(false);
         };
-        let mut changed = false;
+        let address = server.address.to_string();
+        let app_bag = rel.app_bags.entry(app.to_owned()).or_default();
+        let mut changed = app_bag.get(LEADER_HOST_KEY) != Some(&address);
+        if changed {
+            app_bag.insert(LEADER_HOST_KEY.to_owned(), address);
+        }
         for unit in units {
             let bag = rel.unit_bags.entry(unit).or_default();
             for (key, value) in [
