@@ -60,7 +60,7 @@ fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
 }
 
 fn main() {
-    let spec = CharmSpec::from_yaml(METADATA, Some(CONFIG), None).expect("bench metadata");
+    let spec = CharmSpec::parse(METADATA, Some(CONFIG), None).expect("bench metadata");
     let state = State::new()
         .with_relation(Relation::new("db", 1, "postgresql").with_remote_app_data([("k", "v")]))
         .with_relation(Relation::new("cache", 2, "redis"))

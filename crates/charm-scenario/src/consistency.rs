@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use juju_runtime::RelationEventKind;
 
 use crate::event::ScenarioEvent;
-use crate::spec::{CharmSpec, EndpointRole, OptionType};
+use crate::spec::{CharmSpec, OptionType, Role};
 use crate::state::{RelationKind, State};
 
 /// One reason the input is impossible.
@@ -245,11 +245,11 @@ fn check_config(spec: &CharmSpec, state: &State, found: &mut Vec<Inconsistency>)
     for (key, value) in &state.config {
         match spec.options.get(key) {
             None => found.push(Inconsistency::UnknownConfigKey(key.clone())),
-            Some(option) if !option.option_type.accepts(value) => {
+            Some(option) if !option.kind.accepts(value) => {
                 found.push(Inconsistency::ConfigType {
                     key: key.clone(),
-                    expected: option.option_type.as_str(),
-                    got: if option.option_type == OptionType::Secret && value.is_string() {
+                    expected: option.kind.as_str(),
+                    got: if option.kind == OptionType::Secret && value.is_string() {
                         format!("{value} (not a secret URI)")
                     } else {
                         json_type(value)
@@ -295,7 +295,7 @@ fn check_relations(spec: &CharmSpec, state: &State, found: &mut Vec<Inconsistenc
                 });
             }
         }
-        let is_peer_endpoint = endpoint.role == EndpointRole::Peer;
+        let is_peer_endpoint = endpoint.role == Role::Peer;
         if is_peer_endpoint != (relation.kind == RelationKind::Peer) {
             let name = |peer: bool| if peer { "peer" } else { "non-peer" };
             found.push(Inconsistency::RelationKindMismatch {

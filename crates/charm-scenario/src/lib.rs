@@ -38,7 +38,7 @@
 //! use charm_scenario::{CharmFailure, CharmSpec, Context, HookRun, ScenarioEvent, State};
 //! use juju_runtime::{HookTools, Scope, Status};
 //!
-//! let spec = CharmSpec::from_yaml("name: demo", None, None).unwrap();
+//! let spec = CharmSpec::parse("name: demo", None, None).unwrap();
 //! let ctx = Context::new(spec, |run: &HookRun<'_>| {
 //!     run.hook_tools()
 //!         .status_set(Scope::Unit, &Status::Active)

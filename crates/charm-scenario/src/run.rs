@@ -269,7 +269,7 @@ impl Context {
         charm_dir: impl AsRef<Path>,
         charm: impl Charm + 'static,
     ) -> Result<Self, SpecError> {
-        Ok(Self::new(CharmSpec::from_dir(charm_dir)?, charm))
+        Ok(Self::new(CharmSpec::load(charm_dir.as_ref())?, charm))
     }
 
     /// With another unit identity (application name, unit number, model, Juju version).

@@ -43,7 +43,7 @@ greet:
 "#;
 
 fn spec() -> CharmSpec {
-    CharmSpec::from_yaml(METADATA, Some(CONFIG), Some(ACTIONS)).unwrap()
+    CharmSpec::parse(METADATA, Some(CONFIG), Some(ACTIONS)).unwrap()
 }
 
 fn fail(e: impl std::fmt::Display) -> CharmFailure {

@@ -4,13 +4,16 @@
 //!   where this unit is;
 //! - [`HookTools`]: the hook tools behind a synchronous trait, with
 //!   [`ProcessHookTools`] running them as Juju specifies;
-//! - [`logging::init_logging`]: `tracing` output forwarded to `juju-log`.
+//! - [`logging::init_logging`]: `tracing` output forwarded to `juju-log`;
+//! - [`charm_spec::CharmSpec`]: a charm's metadata, config and actions as Juju reads
+//!   them (for test harnesses and the local substrate).
 //!
 //! With the `testing` feature, `testing::FakeToolsDir` provides recording fake hook
 //! tools for process-level tests.
 
 #![warn(missing_docs)]
 
+pub mod charm_spec;
 pub mod context;
 mod env_vars;
 pub mod error;
