@@ -33,7 +33,7 @@ use super::AgentError;
 use super::backoff::Backoff;
 use super::bookkeeping::{begin_hook, end_hook, finish_action};
 use super::debug_log::DebugLog;
-use super::dispatch::Dispatcher;
+use super::dispatch::{Dispatcher, OutputStream};
 use super::env::{hook_env, new_context_id, unit_tag};
 use super::fanout::{
     changed_hooks, departure_hooks, join_hooks, relation_ref, secret_changed_hooks,
@@ -213,20 +213,15 @@ impl Inner {
             return;
         };
         let entity = unit_tag(unit);
-        let outcome = dispatcher.dispatch(unit, &env);
         let logger = format!("unit.{unit}.{name}");
-        self.log.write(
-            &entity,
-            "DEBUG",
-            &logger,
-            &String::from_utf8_lossy(&outcome.stdout),
-        );
-        self.log.write(
-            &entity,
-            "WARNING",
-            &logger,
-            &String::from_utf8_lossy(&outcome.stderr),
-        );
+        // Each line reaches the debug log as the charm writes it, as in Juju.
+        let outcome = dispatcher.dispatch(unit, &env, &|stream, line| {
+            let level = match stream {
+                OutputStream::Stdout => "DEBUG",
+                OutputStream::Stderr => "WARNING",
+            };
+            self.log.write(&entity, level, &logger, line);
+        });
 
         let mut follow = Vec::new();
         let mut finished_relation = None;

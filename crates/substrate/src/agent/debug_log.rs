@@ -1,7 +1,8 @@
 //! The model's debug log (what `juju debug-log` shows): one line per record,
 //! `<entity>: <time> <LEVEL> <logger> <message>`, appended to a file in the state dir.
-//! The charm's stdout is logged at DEBUG and its stderr at WARNING, per line, under
-//! `unit.<unit>.<hook>`; `juju-log` under `unit.<unit>.juju-log`.
+//! The charm's stdout is logged at DEBUG and its stderr at WARNING, per line as the
+//! charm writes it (not when the hook ends), under `unit.<unit>.<hook>`; `juju-log`
+//! under `unit.<unit>.juju-log`.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

@@ -1,16 +1,18 @@
 //! Running the charm's `dispatch` for one hook, the way Juju's uniter does (contract
 //! §1.1): `<charm dir>/dispatch` with no arguments, the environment cleared and set
 //! exactly, the charm dir as working directory, stdin `/dev/null`, stdout and stderr
-//! captured.
+//! captured, and each line handed to the caller as soon as the charm writes it (Juju's
+//! debug-log shows hook output live).
 //!
 //! [`PodDispatcher`] runs it inside the unit pod's `charm` container with `podman exec`;
 //! [`LocalDispatcher`] runs it as a host process (a charm directory on this machine),
 //! which is what fast agent tests use. Both lay the unit out as Juju does: the charm dir,
 //! the tools dir of `jujuc` links, and the agent socket under the data dir.
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use super::AgentError;
 use super::env::{UnitLayout, unit_tag};
@@ -50,6 +52,19 @@ impl DispatchOutcome {
     }
 }
 
+/// Which of the charm's output streams a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// Receives each line of the charm's output as it is written (without its newline; a
+/// last line without one is delivered when the stream ends).
+pub type OutputSink<'a> = &'a (dyn Fn(OutputStream, &str) + Sync);
+
 /// Where and how a unit's charm runs.
 pub trait Dispatcher: Send + Sync + 'static {
     /// The unit's paths as the charm process sees them.
@@ -63,21 +78,99 @@ pub trait Dispatcher: Send + Sync + 'static {
     fn stop_unit(&self, unit: &str) -> Result<(), AgentError>;
     /// Where, on this host, workload `container`'s Pebble socket is, if it has one.
     fn pebble_socket(&self, unit: &str, container: &str) -> Option<PathBuf>;
-    /// Runs `dispatch` with exactly `env`.
-    fn dispatch(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome;
+    /// Runs `dispatch` with exactly `env`, handing each output line to `output` while it
+    /// runs; the outcome still holds the whole output.
+    fn dispatch(
+        &self,
+        unit: &str,
+        env: &[(String, String)],
+        output: OutputSink<'_>,
+    ) -> DispatchOutcome;
 }
 
-fn outcome(result: std::io::Result<std::process::Output>) -> DispatchOutcome {
-    match result {
-        Ok(output) => DispatchOutcome {
-            code: output.status.code(),
-            stdout: output.stdout,
-            stderr: output.stderr,
+fn start_failure(err: &std::io::Error) -> DispatchOutcome {
+    DispatchOutcome {
+        start_error: Some(format!("cannot start dispatch: {err}")),
+        ..DispatchOutcome::default()
+    }
+}
+
+/// Reads `source` to its end, handing each line to `output` as it arrives; returns
+/// every byte read.
+fn relay(mut source: impl Read, stream: OutputStream, output: OutputSink<'_>) -> Vec<u8> {
+    let mut reader = BufReader::new(&mut source);
+    let mut all = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {
+                all.extend_from_slice(&line);
+                let text = String::from_utf8_lossy(&line);
+                output(stream, text.trim_end_matches(['\n', '\r']));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => {
+                tracing::warn!(%err, ?stream, "cannot read the charm's output");
+                break;
+            }
+        }
+    }
+    all
+}
+
+/// Spawns `command` (stdout and stderr piped; stdin piped when `input` is given, and
+/// closed once written), relays both output streams line by line while it runs, and
+/// waits for it.
+fn run_streaming(
+    command: &mut Command,
+    input: Option<&[u8]>,
+    output: OutputSink<'_>,
+) -> DispatchOutcome {
+    command
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child: Child = match command.spawn() {
+        Ok(child) => child,
+        Err(err) => return start_failure(&err),
+    };
+    let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    let (stdout, stderr) = std::thread::scope(|scope| {
+        // Written from its own thread, so a child that writes before reading cannot
+        // deadlock against us; dropping the pipe closes the child's stdin.
+        if let (Some(mut stdin), Some(bytes)) = (stdin, input) {
+            scope.spawn(move || {
+                if let Err(err) = stdin.write_all(bytes) {
+                    tracing::warn!(%err, "cannot pass the hook environment");
+                }
+            });
+        }
+        let err_reader =
+            stderr.map(|s| scope.spawn(move || relay(s, OutputStream::Stderr, output)));
+        let out = stdout
+            .map(|s| relay(s, OutputStream::Stdout, output))
+            .unwrap_or_default();
+        let err = err_reader.and_then(|h| h.join().ok()).unwrap_or_default();
+        (out, err)
+    });
+    match child.wait() {
+        Ok(status) => DispatchOutcome {
+            code: status.code(),
+            stdout,
+            stderr,
             start_error: None,
         },
         Err(err) => DispatchOutcome {
-            start_error: Some(format!("cannot start dispatch: {err}")),
-            ..DispatchOutcome::default()
+            stdout,
+            stderr,
+            start_error: Some(format!("cannot wait for dispatch: {err}")),
+            code: None,
         },
     }
 }
@@ -143,16 +236,21 @@ impl Dispatcher for LocalDispatcher {
         PathBuf::from(self.layout(unit).agent_socket)
     }
 
-    fn dispatch(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome {
+    fn dispatch(
+        &self,
+        unit: &str,
+        env: &[(String, String)],
+        output: OutputSink<'_>,
+    ) -> DispatchOutcome {
         let layout = self.layout(unit);
         let program = Path::new(&layout.charm_dir).join("dispatch");
-        outcome(
+        run_streaming(
             Command::new(&program)
                 .env_clear()
                 .envs(env.iter().map(|(k, v)| (k, v)))
-                .current_dir(&layout.charm_dir)
-                .stdin(Stdio::null())
-                .output(),
+                .current_dir(&layout.charm_dir),
+            None,
+            output,
         )
     }
 }
@@ -290,8 +388,13 @@ impl Dispatcher for PodDispatcher {
         )
     }
 
-    fn dispatch(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome {
-        self.dispatch_in_pod(unit, env)
+    fn dispatch(
+        &self,
+        unit: &str,
+        env: &[(String, String)],
+        output: OutputSink<'_>,
+    ) -> DispatchOutcome {
+        self.dispatch_in_pod(unit, env, output)
     }
 }
 
@@ -344,7 +447,12 @@ impl PodDispatcher {
         Ok(())
     }
 
-    fn dispatch_in_pod(&self, unit: &str, env: &[(String, String)]) -> DispatchOutcome {
+    fn dispatch_in_pod(
+        &self,
+        unit: &str,
+        env: &[(String, String)],
+        output: OutputSink<'_>,
+    ) -> DispatchOutcome {
         let container = match Self::container(unit) {
             Ok(c) => c,
             Err(err) => {
@@ -370,22 +478,7 @@ impl PodDispatcher {
             RUN_DISPATCH_FLAG,
             &dispatch,
         ]);
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = match command.spawn() {
-            Ok(child) => child,
-            Err(err) => return outcome(Err(err)),
-        };
-        if let Some(mut stdin) = child.stdin.take() {
-            use std::io::Write as _;
-            let encoded = encode_env(env);
-            if let Err(err) = stdin.write_all(&encoded) {
-                tracing::warn!(%err, unit, "cannot pass the hook environment");
-            }
-        }
-        outcome(child.wait_with_output())
+        run_streaming(&mut command, Some(&encode_env(env)), output)
     }
 }
 
