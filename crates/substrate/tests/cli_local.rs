@@ -1,6 +1,7 @@
 //! The command line end to end with local (pod-less) charms: deploy starts a background
 //! controller, then integrate, config, run, fault injection with recovery, status,
-//! debug-log, scale, remove and down, with Juju-like output and errors.
+//! debug-log, scale, remove and down, with Juju-like output and errors; and a controller
+//! killed mid-hook whose successor resumes the unit agents.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,6 +19,10 @@ esac
 "#;
 
 fn charm(dir: &Path, metadata: &str) {
+    charm_with(dir, metadata, DISPATCH);
+}
+
+fn charm_with(dir: &Path, metadata: &str, dispatch: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
     std::fs::write(
@@ -30,13 +35,15 @@ fn charm(dir: &Path, metadata: &str) {
         "greet:\n  params:\n    name: {type: string}\n  required: [name]\n",
     )
     .unwrap();
-    juju_runtime::testing::write_executable(&dir.join("dispatch"), DISPATCH.as_bytes()).unwrap();
+    juju_runtime::testing::write_executable(&dir.join("dispatch"), dispatch.as_bytes()).unwrap();
 }
 
 struct Substrate {
     _dir: tempfile::TempDir,
     state: PathBuf,
     root: PathBuf,
+    /// `INDICO_SUBSTRATE_UPDATE_STATUS` for controllers this substrate starts.
+    update_status: &'static str,
 }
 
 impl Substrate {
@@ -46,7 +53,7 @@ impl Substrate {
             .arg(&self.state)
             .args(args)
             .env("INDICO_SUBSTRATE_RETRY_MIN", "0.3")
-            .env("INDICO_SUBSTRATE_UPDATE_STATUS", "600")
+            .env("INDICO_SUBSTRATE_UPDATE_STATUS", self.update_status)
             .env("RUST_LOG", "warn")
             .output()
             .unwrap()
@@ -112,6 +119,7 @@ fn a_model_from_deploy_to_down() {
         state: root.join("state"),
         root: root.clone(),
         _dir: dir,
+        update_status: "600",
     };
     charm(
         &s.root.join("app"),
@@ -215,4 +223,128 @@ fn a_model_from_deploy_to_down() {
         s.fails(&["integrate", "a", "b"], 2)
             .contains("no controller runs")
     );
+}
+
+/// Logs every hook; `config-changed` with `colour=slow` waits for a `release` file.
+const RESUMABLE: &str = r#"#!/bin/sh
+set -eu
+echo "${JUJU_HOOK_NAME:-action}" >> hooks.log
+case "$JUJU_DISPATCH_PATH" in
+  hooks/start) status-set active ;;
+  hooks/config-changed)
+    if [ "$(config-get colour)" = slow ]; then
+      while [ ! -e release ]; do sleep 0.05; done
+    fi
+    config-get colour > colour.txt ;;
+  actions/greet) action-set greeting="hello $(action-get name)" ;;
+esac
+"#;
+
+/// The pid of the controller serving `state`, found by its command line.
+fn controller_pid(state: &Path) -> i32 {
+    let wanted = format!("--state-dir\0{}\0controller\0", state.display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).ends_with(&wanted))
+        })
+        .expect("a controller runs for this state dir")
+}
+
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_controller_started_after_one_died_resumes_the_unit_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let s = Substrate {
+        state: root.join("state"),
+        root: root.clone(),
+        _dir: dir,
+        update_status: "1",
+    };
+    charm_with(&s.root.join("app"), "name: app\n", RESUMABLE);
+    charm(&s.root.join("store"), "name: store\n");
+    let unit_dir = s.state.join("local/agents/unit-app-0/charm");
+    let hooks = || -> Vec<String> {
+        std::fs::read_to_string(unit_dir.join("hooks.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    s.ok(&["deploy", s.root.join("app").to_str().unwrap(), "--local"]);
+    s.status_until("active", |st| {
+        line_of(st, "app/0*")[..3] == ["app/0*", "active", "idle"]
+    });
+
+    // The controller dies while config-changed runs, with an action queued behind it.
+    s.ok(&["config", "app", "colour=slow"]);
+    s.ok(&["run", "app/0", "greet", "name=ada", "--background"]);
+    wait_until("config-changed blocked", || {
+        hooks().iter().filter(|h| *h == "config-changed").count() == 2
+    });
+    let pid = controller_pid(&s.state);
+    // Its process group: the controller and the hook it runs (it was started with
+    // process_group(0), so the group id is its pid).
+    let killed = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_until("the controller gone", || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |st| st.contains(") Z "))
+    });
+    let before = hooks().len();
+    std::fs::write(unit_dir.join("release"), "").unwrap();
+    assert!(
+        s.fails(&["config", "app", "colour=blue"], 1)
+            .contains("cannot talk to the controller")
+    );
+
+    // Any command that starts a controller brings the agents back.
+    s.ok(&["deploy", s.root.join("store").to_str().unwrap(), "--local"]);
+    wait_until(
+        "the action, the interrupted hook, start and update-status ran",
+        || hooks().len() >= before + 4,
+    );
+    // As in Juju, actions run while a hook waits for its retry.
+    let resumed = hooks()[before..].to_vec();
+    assert_eq!(
+        resumed[..4],
+        ["action", "config-changed", "start", "update-status"],
+        "{resumed:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(unit_dir.join("colour.txt")).unwrap(),
+        "slow\n"
+    );
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.state.join("model.json")).unwrap()).unwrap();
+    let action = model["actions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|a| a["name"] == "greet")
+        .unwrap();
+    assert_eq!(action["status"], "completed", "{action}");
+    assert_eq!(action["results"]["greeting"], "hello ada");
+
+    // New work reaches the resumed agent.
+    s.ok(&["config", "app", "colour=blue"]);
+    wait_until("config-changed ran with blue", || {
+        std::fs::read_to_string(unit_dir.join("colour.txt")).is_ok_and(|c| c == "blue\n")
+    });
+    s.status_until("idle", |st| {
+        line_of(st, "app/0*")[..3] == ["app/0*", "active", "idle"]
+    });
+    s.ok(&["down"]);
 }

@@ -17,9 +17,19 @@
 //! the unit's agent in `error` with `hook failed: "<name>"` and retries the same hook
 //! with [`Backoff`] until it succeeds.
 //!
+//! Restarts: every queue change is also written to the agents' journal
+//! (`controller/journal.rs`, `<state>/agents.json`). A controller started on a model that has units resumes their agents
+//! ([`Controller::resume`]) as jujud does after a restart: the hook that failed or was
+//! running is retried first, then `start` runs again on a started unit (Juju's sidecar
+//! reboot resolver), then the hooks that were queued; the update-status timer and the
+//! Pebble poller (hence `<container>-pebble-ready`) start again.
+//!
 //! Locking: one mutex guards the model and the open hook contexts (tool calls and hook
 //! bookkeeping take it briefly; `dispatch` runs without it); unit queues have their own
-//! locks and are never held while the model lock is taken.
+//! locks and are never held while the model lock is taken. The journal's lock is taken
+//! last and briefly.
+
+mod journal;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -45,6 +55,7 @@ use crate::hook_tools::server::{ToolHost, ToolServer};
 use crate::hook_tools::{BagOwner, HookContext, ToolError, ToolOutput, ToolRequest, run_tool};
 use crate::model::{ActionRecord, AppKind, CharmMeta, Fault, Model, ModelError, Status, app_of};
 use crate::providers::RemoteApplication;
+use journal::{Journal, Resumed};
 
 /// Tools whose effect is immediate: the model is saved after them.
 const IMMEDIATE_TOOLS: [&str; 3] = ["status-set", "application-version-set", "action-log"];
@@ -56,6 +67,8 @@ pub struct ControllerConfig {
     pub model_path: PathBuf,
     /// The debug log file.
     pub debug_log: PathBuf,
+    /// The agents' journal (queued, running and failed hooks per unit).
+    pub journal_path: PathBuf,
     /// Retry delays of failed hooks.
     pub backoff: Backoff,
     /// How often `update-status` runs (Juju's default: 5 min).
@@ -70,6 +83,7 @@ impl ControllerConfig {
         Self {
             model_path: state_dir.join("model.json"),
             debug_log: state_dir.join("debug.log"),
+            journal_path: state_dir.join("agents.json"),
             backoff: Backoff::default(),
             update_status_interval: Duration::from_secs(300),
             pebble_poll_interval: Duration::from_secs(2),
@@ -96,6 +110,9 @@ struct Inner {
     units: Mutex<BTreeMap<String, UnitHandle>>,
     dispatchers: Mutex<BTreeMap<String, Arc<dyn Dispatcher>>>,
     providers: BTreeMap<&'static str, Arc<dyn RemoteApplication>>,
+    journal: Mutex<Journal>,
+    /// What an earlier controller's journal held, per unit, until the unit is resumed.
+    earlier: Mutex<BTreeMap<String, Resumed>>,
 }
 
 /// The substrate's controller. Cloning shares it.
@@ -166,10 +183,32 @@ impl Inner {
             .map(|h| Arc::clone(&h.queue))
     }
 
+    fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `hook` on `unit`'s queue, journaled.
+    fn push(&self, unit: &str, queue: &HookQueue, hook: Hook) {
+        self.journal().pushed(unit, &hook);
+        queue.push(hook);
+    }
+
+    /// Marks `hook` failed on `unit` (retried after `delay`), journaled.
+    fn fail(&self, unit: &str, queue: &HookQueue, hook: Hook, attempts: u32, delay: Duration) {
+        self.journal().failed(unit, &hook, attempts);
+        queue.fail(hook, attempts, delay);
+    }
+
+    /// Clears `unit`'s failed hook, journaled.
+    fn resolve(&self, unit: &str, queue: &HookQueue) {
+        self.journal().resolved(unit);
+        queue.resolve();
+    }
+
     fn enqueue(&self, work: Vec<(String, Hook)>) {
         for (unit, hook) in work {
             if let Some(queue) = self.queue(&unit) {
-                queue.push(hook);
+                self.push(&unit, &queue, hook);
             }
         }
     }
@@ -208,7 +247,7 @@ impl Inner {
         };
         let Some((context_id, env)) = prepared else {
             if retry.is_some() {
-                queue.resolve();
+                self.resolve(unit, queue);
             }
             return;
         };
@@ -254,7 +293,7 @@ impl Inner {
                 let report = ctx.commit(model);
                 end_hook(model, unit, &hook);
                 if retry.is_some() {
-                    queue.resolve();
+                    self.resolve(unit, queue);
                 }
                 follow = self.react(model, unit, &report.changed_bags);
                 follow.extend(secret_changed_hooks(model, &report.new_revisions));
@@ -286,7 +325,13 @@ impl Inner {
                     }
                     u.agent.set(status);
                 }
-                queue.fail(hook.clone(), attempts, self.config.backoff.delay(attempts));
+                self.fail(
+                    unit,
+                    queue,
+                    hook.clone(),
+                    attempts,
+                    self.config.backoff.delay(attempts),
+                );
             }
             self.save(&state.model);
         }
@@ -406,6 +451,7 @@ impl Inner {
             // The thread is the caller: let it end on its own.
             drop(handle.thread);
         }
+        self.journal().forget(unit);
         if let Err(err) = dispatcher.stop_unit(unit) {
             tracing::warn!(%err, unit, "cannot stop the unit's runtime");
         }
@@ -437,6 +483,7 @@ impl Controller {
         providers: Vec<Arc<dyn RemoteApplication>>,
     ) -> Self {
         let log = DebugLog::new(&config.debug_log);
+        let (journal, earlier) = Journal::open(&config.journal_path);
         let inner = Inner {
             config,
             state: Mutex::new(State {
@@ -447,6 +494,8 @@ impl Controller {
             units: Mutex::new(BTreeMap::new()),
             dispatchers: Mutex::new(BTreeMap::new()),
             providers: providers.into_iter().map(|p| (p.kind(), p)).collect(),
+            journal: Mutex::new(journal),
+            earlier: Mutex::new(earlier),
         };
         let controller = Self {
             inner: Arc::new(inner),
@@ -578,84 +627,139 @@ impl Controller {
         announce: bool,
     ) -> Result<(), AgentError> {
         let address = dispatcher.start_unit(unit)?;
+        let (hooks, others) = {
+            let mut state = self.inner.lock();
+            let model = &mut state.model;
+            if let Ok(u) = model.unit_mut(unit) {
+                u.address = address;
+            }
+            let hooks = deploy_hooks(model, unit)?;
+            let others = if announce {
+                join_announcements(model, unit)
+            } else {
+                Vec::new()
+            };
+            self.inner.save(model);
+            (hooks, others)
+        };
+        self.spawn_agent(unit, dispatcher, None, hooks)?;
+        self.inner.enqueue(others);
+        Ok(())
+    }
+
+    /// Resumes the agents of charm application `app`'s units, found in the model this
+    /// controller was created with, run by `dispatcher` (see the module docs for what
+    /// they run first). Returns the units resumed.
+    pub fn resume(
+        &self,
+        app: &str,
+        dispatcher: Arc<dyn Dispatcher>,
+    ) -> Result<Vec<String>, AgentError> {
+        let units: Vec<String> = {
+            let state = self.inner.lock();
+            let application = state.model.app(app)?;
+            if !application.is_charm() {
+                return Err(ModelError::Invalid(format!(
+                    "{app} is a remote application; it has no unit agents"
+                ))
+                .into());
+            }
+            application.units.values().map(|u| u.name.clone()).collect()
+        };
+        self.inner
+            .dispatchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(app.to_owned(), Arc::clone(&dispatcher));
+        for unit in &units {
+            if self.inner.queue(unit).is_some() {
+                return Err(AgentError::Other(format!("{unit}'s agent already runs")));
+            }
+            let earlier = self
+                .inner
+                .earlier
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(unit);
+            let address = dispatcher.start_unit(unit)?;
+            let (retry, hooks) = {
+                let mut state = self.inner.lock();
+                let model = &mut state.model;
+                let u = model.unit_mut(unit)?;
+                if address.is_some() {
+                    u.address = address;
+                }
+                // The agent that ran the hook is gone; the retried hook sets it again.
+                if u.agent.current.status == "executing" {
+                    u.agent.set(Status::now("idle", ""));
+                }
+                let (installed, started) = (u.installed, u.started);
+                let resumed = match earlier {
+                    Some(resumed) => resumed,
+                    // No journal: a unit that never installed starts over.
+                    None if !installed => Resumed {
+                        retry: None,
+                        pending: deploy_hooks(model, unit)?,
+                    },
+                    None => Resumed::default(),
+                };
+                let mut hooks = Vec::new();
+                // Juju's sidecar reboot resolver: `start` again on a restarted agent.
+                if started {
+                    hooks.push(Hook::plain(HookKind::Start));
+                }
+                hooks.extend(resumed.pending);
+                self.inner.save(model);
+                (resumed.retry, hooks)
+            };
+            tracing::info!(unit, retry = ?retry.as_ref().map(|(h, _)| h.display_name()), queued = hooks.len(), "resuming the unit agent");
+            self.spawn_agent(unit, Arc::clone(&dispatcher), retry, hooks)?;
+        }
+        Ok(units)
+    }
+
+    /// Starts again what remote application `app`'s provider runs (its server), found in
+    /// the model this controller was created with.
+    pub fn resume_remote(&self, app: &str) -> Result<(), AgentError> {
+        let mut state = self.inner.lock();
+        let model = &mut state.model;
+        let provider = self.inner.provider_of(model, app).ok_or_else(|| {
+            ModelError::Invalid(format!(
+                "{app} is not a remote application played by a known provider"
+            ))
+        })?;
+        provider.start(model, app)?;
+        self.inner.save(model);
+        Ok(())
+    }
+
+    /// Starts `unit`'s hook-tool socket, queue (`retry` first, then `hooks`), agent
+    /// thread, update-status timer and Pebble poller.
+    fn spawn_agent(
+        &self,
+        unit: &str,
+        dispatcher: Arc<dyn Dispatcher>,
+        retry: Option<(Hook, u32)>,
+        hooks: Vec<Hook>,
+    ) -> Result<(), AgentError> {
         let server = ToolServer::start(
             &dispatcher.host_socket(unit),
             Arc::new(Host(Arc::downgrade(&self.inner))),
         )
         .map_err(|e| AgentError::io("listen on", dispatcher.host_socket(unit), e))?;
         let queue = Arc::new(HookQueue::new());
-        let (hooks, containers, others) = {
-            let mut state = self.inner.lock();
-            let model = &mut state.model;
-            if let Ok(u) = model.unit_mut(unit) {
-                u.address = address;
-            }
-            let app = model.app(app_of(unit))?;
-            let containers = app.charm.containers.clone();
-            let leader = app.leader.as_deref() == Some(unit);
-            let relations: Vec<u64> = model
-                .relations
-                .values()
-                .filter(|r| r.involves(app_of(unit)) && !r.dying)
-                .map(|r| r.id)
-                .collect();
-            let mut hooks = vec![Hook::plain(HookKind::Install)];
-            for id in &relations {
-                if let Some(rel) = relation_ref(model, unit, *id) {
-                    hooks.push(Hook::relation(HookKind::RelationCreated, rel, None));
-                }
-            }
-            hooks.push(Hook::plain(if leader {
-                HookKind::LeaderElected
-            } else {
-                HookKind::LeaderSettingsChanged
-            }));
-            hooks.push(Hook::plain(HookKind::ConfigChanged));
-            hooks.push(Hook::plain(HookKind::Start));
-            let mut others = Vec::new();
-            for id in &relations {
-                hooks.extend(join_hooks(model, unit, *id));
-                // Units already in the relation see the new unit join.
-                let rel = &model.relations[id];
-                for end in &rel.ends {
-                    let Ok(other_app) = model.app(&end.application) else {
-                        continue;
-                    };
-                    if !other_app.is_charm() {
-                        continue;
-                    }
-                    if !announce {
-                        continue;
-                    }
-                    for other in other_app
-                        .units
-                        .values()
-                        .filter(|o| o.name != unit && !o.dying)
-                    {
-                        if let Some(r) = relation_ref(model, &other.name, *id) {
-                            others.push((
-                                other.name.clone(),
-                                Hook::relation(
-                                    HookKind::RelationJoined,
-                                    r.clone(),
-                                    Some(unit.to_owned()),
-                                ),
-                            ));
-                            others.push((
-                                other.name.clone(),
-                                Hook::relation(HookKind::RelationChanged, r, Some(unit.to_owned())),
-                            ));
-                        }
-                    }
-                }
-            }
-            self.inner.save(model);
-            (hooks, containers, others)
-        };
+        if let Some((hook, attempts)) = retry {
+            self.inner
+                .fail(unit, &queue, hook, attempts, Duration::ZERO);
+        }
         for hook in hooks {
-            queue.push(hook);
+            self.inner.push(unit, &queue, hook);
         }
         queue.schedule_update_status(self.inner.config.update_status_interval);
+        let containers = {
+            let state = self.inner.lock();
+            state.model.app(app_of(unit))?.charm.containers.clone()
+        };
         let sockets: BTreeMap<String, PathBuf> = containers
             .iter()
             .filter_map(|c| dispatcher.pebble_socket(unit, c).map(|s| (c.clone(), s)))
@@ -687,8 +791,10 @@ impl Controller {
                             Next::Stop => break,
                             Next::Run { hook, retry } => {
                                 let Some(inner) = weak.upgrade() else { break };
+                                inner.journal().taken(&unit, &hook, retry);
                                 inner.run_hook(&unit, *hook, retry, &queue, dispatcher.as_ref());
                                 queue.done();
+                                inner.journal().finished(&unit);
                             }
                         }
                     }
@@ -708,7 +814,6 @@ impl Controller {
                     _watch: watch,
                 },
             );
-        self.inner.enqueue(others);
         Ok(())
     }
 
@@ -1139,4 +1244,70 @@ impl Controller {
             }
         }
     }
+}
+
+/// A new unit's hooks in Juju's order (see the module docs).
+fn deploy_hooks(model: &Model, unit: &str) -> Result<Vec<Hook>, AgentError> {
+    let app = model.app(app_of(unit))?;
+    let leader = app.leader.as_deref() == Some(unit);
+    let relations: Vec<u64> = model
+        .relations
+        .values()
+        .filter(|r| r.involves(app_of(unit)) && !r.dying)
+        .map(|r| r.id)
+        .collect();
+    let mut hooks = vec![Hook::plain(HookKind::Install)];
+    for id in &relations {
+        if let Some(rel) = relation_ref(model, unit, *id) {
+            hooks.push(Hook::relation(HookKind::RelationCreated, rel, None));
+        }
+    }
+    hooks.push(Hook::plain(if leader {
+        HookKind::LeaderElected
+    } else {
+        HookKind::LeaderSettingsChanged
+    }));
+    hooks.push(Hook::plain(HookKind::ConfigChanged));
+    hooks.push(Hook::plain(HookKind::Start));
+    for id in &relations {
+        hooks.extend(join_hooks(model, unit, *id));
+    }
+    Ok(hooks)
+}
+
+/// The joined and changed hooks by which the other charm units in `unit`'s relations
+/// see it join.
+fn join_announcements(model: &Model, unit: &str) -> Vec<(String, Hook)> {
+    let mut others = Vec::new();
+    for rel in model
+        .relations
+        .values()
+        .filter(|r| r.involves(app_of(unit)) && !r.dying)
+    {
+        for end in &rel.ends {
+            let Ok(other_app) = model.app(&end.application) else {
+                continue;
+            };
+            if !other_app.is_charm() {
+                continue;
+            }
+            for other in other_app
+                .units
+                .values()
+                .filter(|o| o.name != unit && !o.dying)
+            {
+                if let Some(r) = relation_ref(model, &other.name, rel.id) {
+                    others.push((
+                        other.name.clone(),
+                        Hook::relation(HookKind::RelationJoined, r.clone(), Some(unit.to_owned())),
+                    ));
+                    others.push((
+                        other.name.clone(),
+                        Hook::relation(HookKind::RelationChanged, r, Some(unit.to_owned())),
+                    ));
+                }
+            }
+        }
+    }
+    others
 }

@@ -2,12 +2,20 @@
 //! in the background when none answers (its log is `<state>/controller.log`); it serves
 //! [`Request`]s on `<state>/controller.socket` until `down`.
 //!
+//! A controller started on a model that has applications (the previous one died) first
+//! resumes them, as jujud does after a restart: providers' servers start again, and each
+//! charm unit's agent runs again with the runtime its application was deployed with,
+//! which `deploy` records in `<state>/runtimes.json` (see
+//! [`Controller::resume`](crate::agent::Controller::resume)).
+//!
 //! Tunables (environment, for tests and impatient humans):
 //! `INDICO_SUBSTRATE_RETRY_MIN` (seconds, default 5: first retry of a failed hook),
 //! `INDICO_SUBSTRATE_RETRY_MAX` (default 300), `INDICO_SUBSTRATE_UPDATE_STATUS`
 //! (default 300), `INDICO_SUBSTRATE_PEBBLE_POLL` (default 2).
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,7 +27,7 @@ use crate::agent::{
     Backoff, Controller, ControllerConfig, Dispatcher, LocalDispatcher, PodDispatcher,
 };
 use crate::engine::Engine;
-use crate::model::{Fault, Model};
+use crate::model::{AppKind, Fault, Model};
 use crate::providers::{PostgresqlProvider, RedisProvider, RemoteApplication};
 
 /// How long `down` waits for every application to go.
@@ -69,18 +77,102 @@ pub fn jujuc_path() -> Result<PathBuf, CliError> {
     }
 }
 
+/// Where each charm application's [`Runtime`] is recorded for a later controller.
+fn runtimes_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("runtimes.json")
+}
+
+/// The recorded runtimes (none when the file is missing).
+fn load_runtimes(state_dir: &Path) -> Result<BTreeMap<String, Runtime>, CliError> {
+    let path = runtimes_path(state_dir);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| CliError::Other(format!("{} is not valid: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(CliError::io("read", path, e)),
+    }
+}
+
+/// Records that `app` runs with `runtime` (0600: it is the substrate's own state).
+fn record_runtime(state_dir: &Path, app: &str, runtime: &Runtime) -> Result<(), CliError> {
+    let mut runtimes = load_runtimes(state_dir)?;
+    runtimes.insert(app.to_owned(), runtime.clone());
+    let path = runtimes_path(state_dir);
+    let tmp = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec_pretty(&runtimes)
+        .map_err(|e| CliError::Other(format!("cannot encode the runtimes: {e}")))?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(&bytes))
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| CliError::io("write", path, e))
+}
+
+/// How units of a charm deployed from `charm_dir` with `runtime` run.
+fn dispatcher(
+    state_dir: &Path,
+    charm_dir: &Path,
+    runtime: &Runtime,
+) -> Result<Arc<dyn Dispatcher>, CliError> {
+    let jujuc = jujuc_path()?;
+    Ok(match runtime.images() {
+        Some(images) => {
+            let engine = Engine::open(state_dir)?;
+            Arc::new(PodDispatcher::new(engine, charm_dir, &jujuc).with_images(images))
+        }
+        None => Arc::new(LocalDispatcher::new(
+            &state_dir.join("local"),
+            charm_dir,
+            &jujuc,
+        )),
+    })
+}
+
+/// Resumes what `model` (left by an earlier controller) holds: providers first, so that
+/// resumed charms find their servers. A failure is logged and leaves that application
+/// without agents; the others still resume.
+fn resume(controller: &Controller, state_dir: &Path, model: &Model) -> Result<(), CliError> {
+    let runtimes = load_runtimes(state_dir)?;
+    for app in model.applications.values().filter(|a| !a.is_charm()) {
+        match controller.resume_remote(&app.name) {
+            Ok(()) => tracing::info!(app = %app.name, "provider resumed"),
+            Err(err) => tracing::error!(%err, app = %app.name, "cannot resume the provider"),
+        }
+    }
+    for app in model.applications.values() {
+        let AppKind::Charm { dir } = &app.kind else {
+            continue;
+        };
+        let resumed = runtimes
+            .get(&app.name)
+            .ok_or_else(|| {
+                CliError::Other(format!(
+                    "no runtime recorded for {} in {}",
+                    app.name,
+                    runtimes_path(state_dir).display()
+                ))
+            })
+            .and_then(|runtime| dispatcher(state_dir, Path::new(dir), runtime))
+            .and_then(|d| Ok(controller.resume(&app.name, d)?));
+        match resumed {
+            Ok(units) => tracing::info!(app = %app.name, ?units, "unit agents resumed"),
+            Err(err) => {
+                tracing::error!(%err, app = %app.name, "cannot resume the unit agents")
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs the controller in this process until `down`.
 pub fn run(state_dir: &Path) -> Result<(), CliError> {
     let config = config(state_dir)?;
     let model = if config.model_path.exists() {
-        let model = Model::load(&config.model_path)?;
-        if !model.applications.is_empty() {
-            return Err(CliError::Other(format!(
-                "{} holds applications of an earlier controller, whose agents cannot be resumed; run `indico-substrate down` first",
-                config.model_path.display()
-            )));
-        }
-        model
+        Model::load(&config.model_path)?
     } else {
         Model::new("substrate")
     };
@@ -90,7 +182,9 @@ pub fn run(state_dir: &Path) -> Result<(), CliError> {
             &state_dir.join("providers").join("redis"),
         )),
     ];
+    let earlier = model.clone();
     let controller = Controller::new(config, model, providers);
+    resume(&controller, state_dir, &earlier)?;
     let socket = socket_path(state_dir);
     let _ = std::fs::remove_file(&socket);
     let listener = UnixListener::bind(&socket)
@@ -162,19 +256,9 @@ fn execute(
             units,
             runtime,
         } => {
-            let jujuc = jujuc_path()?;
-            let dispatcher: Arc<dyn Dispatcher> = match runtime.images() {
-                Some(images) => {
-                    let engine = Engine::open(state_dir)?;
-                    Arc::new(PodDispatcher::new(engine, &charm_dir, &jujuc).with_images(images))
-                }
-                None => Arc::new(LocalDispatcher::new(
-                    &state_dir.join("local"),
-                    &charm_dir,
-                    &jujuc,
-                )),
-            };
+            let dispatcher = dispatcher(state_dir, &charm_dir, &runtime)?;
             controller.deploy(&app, &charm_dir, units, dispatcher)?;
+            record_runtime(state_dir, &app, &runtime)?;
             let place = if runtime == Runtime::Local {
                 "as local processes"
             } else {
@@ -272,7 +356,14 @@ fn execute(
             }
             let gone = controller.wait_for(DOWN_TIMEOUT, |m| m.applications.is_empty());
             match gone {
-                Ok(_) => ok("Everything removed; the controller stops"),
+                Ok(_) => {
+                    if let Err(err) = std::fs::remove_file(runtimes_path(state_dir))
+                        && err.kind() != std::io::ErrorKind::NotFound
+                    {
+                        tracing::warn!(%err, "cannot remove the recorded runtimes");
+                    }
+                    ok("Everything removed; the controller stops")
+                }
                 Err(model) => Response::Error {
                     message: format!(
                         "still present after {} s: {}",
