@@ -2,7 +2,7 @@
 //! `dispatch` with the exact environment, calling the real `jujuc` over the agent's Unix
 //! socket. Checks Juju's hook order, relation hooks, commit-on-success, action results,
 //! retries after an injected tool failure, update-status and pebble-ready from a real
-//! Pebble.
+//! Pebble, and a second controller resuming the agents of the first.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -545,6 +545,94 @@ fn pebble_ready_fires_when_a_real_pebble_starts_and_again_when_it_restarts() {
     let _ = std::fs::remove_file(pebble_dir.join("pebble.socket"));
     let _pebble = KillOnDrop(start_pebble());
     wait(2);
+}
+
+#[test]
+fn a_second_controller_resumes_the_agents_with_start_pebble_ready_and_update_status() {
+    let pebble_bin =
+        std::env::var("INDICO_SUBSTRATE_PEBBLE").unwrap_or_else(|_| "/root/go/bin/pebble".into());
+    let s = Setup::new(Duration::from_secs(600));
+    let pebble_dir = s.root.join("pebble/unit-app-0/workload");
+    std::fs::create_dir_all(&pebble_dir).unwrap();
+    let _pebble = KillOnDrop(
+        std::process::Command::new("unshare")
+            .args([
+                "--pid",
+                "--fork",
+                "--kill-child",
+                &pebble_bin,
+                "run",
+                "--create-dirs",
+            ])
+            .env("PEBBLE", &pebble_dir)
+            .env("PEBBLE_SOCKET", pebble_dir.join("pebble.socket"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the Pebble binary runs (set INDICO_SUBSTRATE_PEBBLE)"),
+    );
+    s.controller
+        .deploy(
+            "app",
+            &s.root.join("charms/app"),
+            1,
+            s.app_dispatcher.clone(),
+        )
+        .unwrap();
+    let wait_for = |what: &str, done: &dyn Fn(&[String]) -> bool| {
+        let start = std::time::Instant::now();
+        while !done(&s.hooks("app/0")) {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "never {what}: {:?}",
+                s.hooks("app/0")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for("pebble-ready", &|h| {
+        h.iter().any(|x| x == "workload-pebble-ready")
+    });
+    s.settle();
+    s.controller.shutdown();
+    let before = s.hooks("app/0").len();
+
+    // A new controller on the persisted model, as after a crash.
+    let mut config = ControllerConfig::in_dir(&s.root);
+    config.update_status_interval = Duration::from_millis(300);
+    config.pebble_poll_interval = Duration::from_millis(100);
+    let model = Model::load(&config.model_path).unwrap();
+    let second = Controller::new(config, model, Vec::new());
+    assert!(
+        second
+            .resume("nope", s.app_dispatcher.clone())
+            .unwrap_err()
+            .to_string()
+            .contains("\"nope\" not found")
+    );
+    let units = second.resume("app", s.app_dispatcher.clone()).unwrap();
+    assert_eq!(units, ["app/0"]);
+    assert!(
+        second
+            .resume("app", s.app_dispatcher.clone())
+            .unwrap_err()
+            .to_string()
+            .contains("already runs")
+    );
+    wait_for("start, pebble-ready and update-status again", &|h| {
+        let after = &h[before.min(h.len())..];
+        ["start", "workload-pebble-ready", "update-status"]
+            .iter()
+            .all(|x| after.iter().any(|y| y == x))
+    });
+    let after = s.hooks("app/0")[before..].to_vec();
+    assert!(
+        !after
+            .iter()
+            .any(|h| h == "install" || h == "config-changed"),
+        "a resumed unit does not deploy again: {after:?}"
+    );
+    second.shutdown();
 }
 
 /// Kills (SIGKILL to `unshare --kill-child`, which takes Pebble with it) and reaps.
