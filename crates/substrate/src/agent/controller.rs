@@ -18,11 +18,13 @@
 //! with [`Backoff`] until it succeeds.
 //!
 //! Restarts: every queue change is also written to the agents' journal
-//! (`controller/journal.rs`, `<state>/agents.json`). A controller started on a model that has units resumes their agents
-//! ([`Controller::resume`]) as jujud does after a restart: the hook that failed or was
-//! running is retried first, then `start` runs again on a started unit (Juju's sidecar
-//! reboot resolver), then the hooks that were queued; the update-status timer and the
-//! Pebble poller (hence `<container>-pebble-ready`) start again.
+//! (`controller/journal.rs`, `<state>/agents.json`). A controller started on a model that
+//! has units resumes their agents ([`Controller::resume`]) as jujud does after a restart:
+//! the hook that failed or was running is retried first (queued actions may run ahead of
+//! it, as while a hook is in error), then `start` runs again on a started unit that is not
+//! being removed (Juju's sidecar reboot resolver), then the hooks that were queued; the
+//! update-status timer and the Pebble poller (hence `<container>-pebble-ready`) start
+//! again.
 //!
 //! Locking: one mutex guards the model and the open hook contexts (tool calls and hook
 //! bookkeeping take it briefly; `dispatch` runs without it); unit queues have their own
@@ -693,7 +695,7 @@ impl Controller {
                 if u.agent.current.status == "executing" {
                     u.agent.set(Status::now("idle", ""));
                 }
-                let (installed, started) = (u.installed, u.started);
+                let (installed, started, dying) = (u.installed, u.started, u.dying);
                 let resumed = match earlier {
                     Some(resumed) => resumed,
                     // No journal: a unit that never installed starts over.
@@ -704,8 +706,9 @@ impl Controller {
                     None => Resumed::default(),
                 };
                 let mut hooks = Vec::new();
-                // Juju's sidecar reboot resolver: `start` again on a restarted agent.
-                if started {
+                // Juju's sidecar reboot resolver: `start` again on a restarted agent
+                // (not on one being removed: its queue holds stop and remove).
+                if started && !dying {
                     hooks.push(Hook::plain(HookKind::Start));
                 }
                 hooks.extend(resumed.pending);
