@@ -189,9 +189,11 @@ impl Inner {
         self.journal.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues `hook` on `unit`'s queue, journaled.
+    /// Queues `hook` on `unit`'s queue, journaled. The journal's lock is held across the
+    /// push so that concurrent pushes reach both in the same order.
     fn push(&self, unit: &str, queue: &HookQueue, hook: Hook) {
-        self.journal().pushed(unit, &hook);
+        let mut journal = self.journal();
+        journal.pushed(unit, &hook);
         queue.push(hook);
     }
 

@@ -5,7 +5,10 @@
 //! uniter state it persists.
 //!
 //! The journal mirrors [`HookQueue`](super::super::HookQueue)'s rules: a hook other than
-//! an action is not queued twice, and taking a hook removes its first occurrence.
+//! an action is not queued twice, and taking a hook removes its first occurrence. One
+//! known gap: a hook pushed in the instant between the agent taking an equal hook from
+//! its queue and recording that here is coalesced in the journal though the live queue
+//! holds it, so a controller that dies right then resumes without that duplicate.
 
 use std::collections::BTreeMap;
 use std::io::Write;
