@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use indico_charm::charm;
 use indico_charm::containers::ContainerName;
-use juju_runtime::{JujuContext, ProcessHookTools};
-use pebble_client::Client;
+use juju_runtime::{Event, JujuContext, ProcessHookTools};
+use pebble_client::{Client, RequestCounts};
 use tracing::level_filters::LevelFilter;
 
 fn main() -> ExitCode {
@@ -49,7 +49,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(charm::run(&context, &tools, &pebbles)) {
+    let result = runtime.block_on(charm::run(&context, &tools, &pebbles));
+    report_pebble_requests(&context, &pebbles);
+    match result {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{} failed: {e}", context.event.name());
@@ -57,4 +59,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line at the end of every hook: how many Pebble requests it made and how many of them
+/// could change a container (a no-op hook must show 0 writes). It goes to stdout, which Juju
+/// logs at DEBUG under `unit.<unit>.<hook>` without a `juju-log` call; actions are skipped
+/// because Juju puts an action's stdout into its results.
+fn report_pebble_requests(context: &JujuContext, pebbles: &BTreeMap<ContainerName, Client>) {
+    if matches!(context.event, Event::Action(_)) {
+        return;
+    }
+    let total = pebbles
+        .values()
+        .map(Client::request_counts)
+        .fold(RequestCounts::default(), |sum, counts| sum + counts);
+    println!(
+        "hook done: {} pebble requests, {} writes",
+        total.requests, total.writes
+    );
 }

@@ -2,6 +2,8 @@
 //! Pebble's response envelope (sync, async, error) into results and typed errors.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -27,6 +29,36 @@ pub struct Client {
     socket: PathBuf,
     request_timeout: Duration,
     change_timeout: Duration,
+    /// Shared by clones: what this client (and its clones) sent, for the hook-end summary.
+    counts: Arc<Counters>,
+}
+
+/// How many requests a [`Client`] (and its clones) has made so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// Every HTTP request, including each slice of a change wait and each exec websocket.
+    pub requests: u64,
+    /// The requests that may change the container: every method other than GET.
+    pub writes: u64,
+}
+
+impl std::ops::Add for RequestCounts {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            requests: self.requests + other.requests,
+            writes: self.writes + other.writes,
+        }
+    }
+}
+
+/// The atomic counters behind [`RequestCounts`] (the charm runs on a current-thread
+/// runtime, but the client is `Send + Sync` and must stay so).
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    writes: AtomicU64,
 }
 
 /// Pebble's response envelope (`type`, `status-code`, `change`, `result`).
@@ -64,7 +96,25 @@ impl Client {
             socket,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             change_timeout: DEFAULT_CHANGE_TIMEOUT,
+            counts: Arc::default(),
         })
+    }
+
+    /// The requests this client and its clones have made so far: a charm reports them at
+    /// the end of a hook, so that a no-op hook is seen to write nothing.
+    pub fn request_counts(&self) -> RequestCounts {
+        RequestCounts {
+            requests: self.counts.requests.load(Ordering::Relaxed),
+            writes: self.counts.writes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts one request about to be sent (`write`: anything but a GET).
+    pub(crate) fn count_request(&self, write: bool) {
+        self.counts.requests.fetch_add(1, Ordering::Relaxed);
+        if write {
+            self.counts.writes.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// A client for workload container `container` of a sidecar charm
@@ -111,8 +161,10 @@ impl Client {
         self.change_timeout
     }
 
-    /// Starts a request to `path` (which begins with `/v1/`).
+    /// Starts a request to `path` (which begins with `/v1/`). Every request is built here
+    /// just before it is sent, so this is where it is counted.
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.count_request(method != Method::GET);
         self.http.request(method, format!("{BASE_URL}{path}"))
     }
 

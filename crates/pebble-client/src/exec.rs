@@ -242,6 +242,8 @@ impl Client {
 
     /// Opens websocket `channel` of exec task `task` on its own connection to the socket.
     async fn websocket(&self, task: &str, channel: &str) -> Result<Socket, Error> {
+        // The upgrade is a GET request of its own.
+        self.count_request(false);
         let stream =
             UnixStream::connect(self.socket())
                 .await

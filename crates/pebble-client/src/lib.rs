@@ -39,7 +39,7 @@ use std::future::Future;
 
 pub use changes::{Change, Task};
 pub use checks::{CheckInfo, CheckStatus};
-pub use client::Client;
+pub use client::{Client, RequestCounts};
 pub use duration::{GoDuration, ParseDurationError};
 pub use error::{BoxError, Error, ExecError};
 pub use exec::{ExecOutput, ExecRequest};
