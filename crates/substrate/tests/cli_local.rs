@@ -305,12 +305,8 @@ fn a_controller_started_after_one_died_resumes_the_unit_agents() {
     });
     let before = hooks().len();
     std::fs::write(unit_dir.join("release"), "").unwrap();
-    assert!(
-        s.fails(&["config", "app", "colour=blue"], 1)
-            .contains("cannot talk to the controller")
-    );
 
-    // Any command that starts a controller brings the agents back.
+    // A command that starts a controller brings the agents back.
     s.ok(&["deploy", s.root.join("store").to_str().unwrap(), "--local"]);
     wait_until(
         "the action, the interrupted hook, start and update-status ran",
@@ -346,5 +342,26 @@ fn a_controller_started_after_one_died_resumes_the_unit_agents() {
     s.status_until("idle", |st| {
         line_of(st, "app/0*")[..3] == ["app/0*", "active", "idle"]
     });
+
+    // Killed while idle: the next command that needs a controller starts one by itself.
+    let pid = controller_pid(&s.state);
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_until("the controller gone", || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |st| st.contains(") Z "))
+    });
+    s.ok(&["config", "app", "colour=green"]);
+    wait_until("config-changed ran with green", || {
+        std::fs::read_to_string(unit_dir.join("colour.txt")).is_ok_and(|c| c == "green\n")
+    });
+    assert_ne!(controller_pid(&s.state), pid);
     s.ok(&["down"]);
+    for file in ["agents.json", "runtimes.json", "model.json"] {
+        assert!(!s.state.join(file).exists(), "{file} outlived down");
+    }
 }

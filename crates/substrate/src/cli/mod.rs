@@ -345,11 +345,16 @@ fn command(state_dir: &Path, request: Request) -> Result<(), CliError> {
 }
 
 fn send(state_dir: &Path, request: &Request, timeout: Duration) -> Result<Response, CliError> {
-    if !api::socket_path(state_dir).exists() {
-        return Err(CliError::Usage(format!(
-            "no controller runs for {} (deploy starts one)",
-            state_dir.display()
-        )));
+    if !api::is_running(state_dir) {
+        if !model_path(state_dir).exists() {
+            return Err(CliError::Usage(format!(
+                "no controller runs for {} (deploy starts one)",
+                state_dir.display()
+            )));
+        }
+        // A model without a live controller: the controller died. A new one resumes the
+        // unit agents from their journal, as jujud picks up its units after a crash.
+        ensure_controller(state_dir)?;
     }
     api::send(state_dir, request, timeout)
         .map_err(|e| CliError::Other(format!("cannot talk to the controller: {e}")))
@@ -687,7 +692,14 @@ fn down(state_dir: &Path) -> Result<(), CliError> {
             }
         }
     }
-    for file in ["model.json", "controller.socket"] {
+    // The agents' journal and the apps' runtimes go with the model (a dead controller
+    // could not remove them itself).
+    for file in [
+        "model.json",
+        "controller.socket",
+        "agents.json",
+        "runtimes.json",
+    ] {
         let _ = std::fs::remove_file(state_dir.join(file));
     }
     println!("The model is gone.");
