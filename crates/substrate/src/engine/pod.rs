@@ -30,6 +30,11 @@ const PEBBLE_IN_CONTAINER: &str = "/charm/bin/pebble";
 /// Environment variable overriding the host's Pebble binary.
 const PEBBLE_BINARY_ENV: &str = "INDICO_SUBSTRATE_PEBBLE";
 const DEFAULT_PEBBLE_BINARY: &str = "/root/go/bin/pebble";
+/// Every container restarts when its PID 1 exits, as the kubelet restarts a pod's
+/// containers (`restartPolicy: Always`): a workload whose Pebble died comes back with a
+/// new Pebble (new boot id, empty plan), and the unit agent fires pebble-ready. A
+/// container stopped through podman (`pod rm`, `stop`) stays stopped.
+const RESTART_POLICY: &str = "always";
 /// Label marking substrate pods with their unit.
 const UNIT_LABEL: &str = "org.indico-substrate.unit";
 
@@ -284,6 +289,8 @@ impl PodSpec {
             charm_name.as_str(),
             // `sleep` as PID 1 ignores SIGTERM; the init reaps and forwards signals.
             "--init",
+            "--restart",
+            RESTART_POLICY,
             "--volume",
             pebble_mount.as_str(),
             "--volume",
@@ -326,6 +333,8 @@ impl PodSpec {
                 container_env.as_str(),
                 "--env",
                 "PEBBLE_SOCKET=/charm/container/pebble.socket",
+                "--restart",
+                RESTART_POLICY,
                 "--entrypoint",
                 "[\"/charm/bin/pebble\",\"run\",\"--create-dirs\",\"--hold\",\"--verbose\"]",
             ];
