@@ -66,11 +66,24 @@ fn skips_reconcile(event: &Event) -> bool {
     matches!(event, Event::Stop | Event::Remove | Event::Unknown(_))
 }
 
-/// Runs the reconcile for the event in `context`.
+/// Runs the reconcile for the event in `context`, taking every related backend as reachable
+/// (what tests use: they must send no traffic). The charm binary runs [`run_probed`].
 pub async fn run<H: HookTools, P: Pebble>(
     context: &JujuContext,
     tools: &H,
     pebbles: &BTreeMap<ContainerName, P>,
+) -> Result<Outcome, CharmError> {
+    run_probed(context, tools, pebbles, &gather::AssumeReachable).await
+}
+
+/// Runs the reconcile for the event in `context`; before reporting Active it asks `probe`
+/// whether the database and both Redis servers accept connections, and waits naming the
+/// relations whose server does not (see [`status::with_backends`]).
+pub async fn run_probed<H: HookTools, P: Pebble>(
+    context: &JujuContext,
+    tools: &H,
+    pebbles: &BTreeMap<ContainerName, P>,
+    probe: &impl gather::BackendProbe,
 ) -> Result<Outcome, CharmError> {
     if let Event::Action(action) = &context.event {
         actions::run(context, action, tools, pebbles).await?;
@@ -122,6 +135,11 @@ pub async fn run<H: HookTools, P: Pebble>(
         }
     } else {
         desired.status.clone()
+    };
+    let final_status = if final_status.is_active() {
+        status::with_backends(final_status, &gather::unreachable_backends(&state, probe))
+    } else {
+        final_status
     };
     let unreachable = state.containers.values().any(|c| !c.reachable)
         || final_status == Status::Waiting("Waiting for pebble".into());

@@ -161,6 +161,106 @@ fn departing_peer(event: &Event) -> Option<String> {
     }
 }
 
+/// Whether a related backend's address accepts TCP connections: the cheap liveness probe
+/// behind [`unreachable_backends`]. A trait so that tests of the charm never send traffic.
+pub trait BackendProbe {
+    /// Whether `host:port` accepted a TCP connection (within the probe's own time limit).
+    fn accepts(&self, host: &str, port: u16) -> bool;
+}
+
+/// [`BackendProbe`] by a real TCP connect with a short timeout per resolved address (the
+/// name's resolution itself is the system resolver's, without a timeout of ours).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpProbe {
+    /// How long one connect may take.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for TcpProbe {
+    /// One second: a server on the pod network answers a SYN in well under that.
+    fn default() -> Self {
+        Self {
+            timeout: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+impl BackendProbe for TcpProbe {
+    fn accepts(&self, host: &str, port: u16) -> bool {
+        use std::net::{TcpStream, ToSocketAddrs};
+        let Ok(addresses) = (host, port).to_socket_addrs() else {
+            return false;
+        };
+        addresses
+            .into_iter()
+            .any(|address| TcpStream::connect_timeout(&address, self.timeout).is_ok())
+    }
+}
+
+/// [`BackendProbe`] that takes every backend as reachable and sends nothing (tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AssumeReachable;
+
+impl BackendProbe for AssumeReachable {
+    fn accepts(&self, _host: &str, _port: u16) -> bool {
+        true
+    }
+}
+
+/// A related backend whose address did not accept a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreachableBackend {
+    /// The relation endpoint (`database`, `redis-broker`, `redis-cache`).
+    pub endpoint: &'static str,
+    /// `host:port` as the relation publishes it.
+    pub address: String,
+}
+
+/// Probes the database primary and both Redis servers that `state` has usable data for
+/// (nothing for a relation that is missing, pending or invalid: its status says so already),
+/// in the order the status names them: broker, cache, database.
+pub fn unreachable_backends(state: &State, probe: &impl BackendProbe) -> Vec<UnreachableBackend> {
+    probe_ready(
+        state
+            .redis_broker
+            .as_ref()
+            .ok()
+            .and_then(Availability::ready),
+        state
+            .redis_cache
+            .as_ref()
+            .ok()
+            .and_then(Availability::ready),
+        state.database.as_ref().ok().and_then(Availability::ready),
+        probe,
+    )
+}
+
+fn probe_ready(
+    broker: Option<&redis::RedisEndpoint>,
+    cache: Option<&redis::RedisEndpoint>,
+    database: Option<&DatabaseConnection>,
+    probe: &impl BackendProbe,
+) -> Vec<UnreachableBackend> {
+    [
+        broker.map(|r| (redis::BROKER_ENDPOINT, r.host.as_str(), r.port)),
+        cache.map(|r| (redis::CACHE_ENDPOINT, r.host.as_str(), r.port)),
+        database.map(|d| (database::ENDPOINT, d.host.as_str(), d.port)),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|(_, host, port)| !probe.accepts(host, *port))
+    .map(|(endpoint, host, port)| UnreachableBackend {
+        endpoint,
+        address: if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        },
+    })
+    .collect()
+}
+
 /// Builds the [`State`] for this hook.
 pub async fn gather<H: HookTools, P: Pebble>(
     context: &JujuContext,
@@ -488,4 +588,99 @@ fn gather_optional(
     optional.saml = saml::parse(saml_relation.as_ref());
     optional.smtp = smtp_settings(tools, smtp_relation.as_ref())?;
     Ok(optional)
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::net::{Ipv4Addr, TcpListener};
+
+    /// Answers from a fixed list of reachable `host:port`s and records what was asked.
+    struct ListedProbe {
+        up: Vec<String>,
+        asked: RefCell<Vec<String>>,
+    }
+
+    impl BackendProbe for ListedProbe {
+        fn accepts(&self, host: &str, port: u16) -> bool {
+            let address = format!("{host}:{port}");
+            self.asked.borrow_mut().push(address.clone());
+            self.up.contains(&address)
+        }
+    }
+
+    fn database() -> DatabaseConnection {
+        DatabaseConnection {
+            host: "db.example".into(),
+            port: 5432,
+            database: "indico".into(),
+            username: "u".into(),
+            password: crate::sensitive::Sensitive::new("p".to_owned()),
+        }
+    }
+
+    fn broker() -> redis::RedisEndpoint {
+        redis::RedisEndpoint {
+            host: "broker.example".into(),
+            port: 6379,
+        }
+    }
+
+    fn cache() -> redis::RedisEndpoint {
+        redis::RedisEndpoint {
+            host: "fd00::7".into(),
+            port: 6380,
+        }
+    }
+
+    #[test]
+    fn only_backends_that_refuse_are_reported_in_status_order() {
+        let probe = ListedProbe {
+            up: vec!["broker.example:6379".into()],
+            asked: RefCell::default(),
+        };
+        let down = probe_ready(Some(&broker()), Some(&cache()), Some(&database()), &probe);
+        assert_eq!(
+            down,
+            vec![
+                UnreachableBackend {
+                    endpoint: "redis-cache",
+                    address: "[fd00::7]:6380".into()
+                },
+                UnreachableBackend {
+                    endpoint: "database",
+                    address: "db.example:5432".into()
+                },
+            ]
+        );
+        assert_eq!(probe.asked.borrow().len(), 3);
+    }
+
+    #[test]
+    fn relations_without_usable_data_are_not_probed() {
+        let probe = ListedProbe {
+            up: vec![],
+            asked: RefCell::default(),
+        };
+        let down = probe_ready(None, Some(&cache()), None, &probe);
+        assert_eq!(probe.asked.borrow().as_slice(), ["fd00::7:6380"]);
+        assert_eq!(down.len(), 1);
+        assert_eq!(down[0].endpoint, "redis-cache");
+    }
+
+    #[test]
+    fn the_tcp_probe_tells_a_listening_port_from_a_closed_one() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let open = listener.local_addr().unwrap().port();
+        let closed = {
+            let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let probe = TcpProbe::default();
+        assert!(probe.accepts("127.0.0.1", open));
+        assert!(probe.accepts("localhost", open));
+        assert!(!probe.accepts("127.0.0.1", closed));
+        assert!(!probe.accepts("not a host name", open));
+    }
 }

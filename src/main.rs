@@ -49,7 +49,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(charm::run(&context, &tools, &pebbles));
+    let probe = indico_charm::gather::TcpProbe::default();
+    let result = runtime.block_on(charm::run_probed(&context, &tools, &pebbles, &probe));
     report_pebble_requests(&context, &pebbles);
     match result {
         Ok(_) => ExitCode::SUCCESS,

@@ -124,9 +124,76 @@ pub fn after_apply(planned: Status, health: &Health) -> Status {
     planned
 }
 
+/// The final status once the related backends were probed: an Active `status` becomes
+/// Waiting naming each relation whose server did not accept a connection (e.g. `Waiting for
+/// database: 10.0.0.5:5432 does not accept connections`), so that a unit whose database or
+/// Redis is down does not look healthy; anything else stays as it is. When the server is
+/// back, the next hook (update-status at the latest) reports Active again.
+pub fn with_backends(status: Status, down: &[crate::gather::UnreachableBackend]) -> Status {
+    if !status.is_active() || down.is_empty() {
+        return status;
+    }
+    let endpoints: Vec<&str> = down.iter().map(|b| b.endpoint).collect();
+    let addresses: Vec<&str> = down.iter().map(|b| b.address.as_str()).collect();
+    Status::Waiting(format!(
+        "Waiting for {}: {} {} not accept connections",
+        endpoints.join(", "),
+        addresses.join(", "),
+        if down.len() == 1 { "does" } else { "do" }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gather::UnreachableBackend;
+
+    fn down(endpoint: &'static str, address: &str) -> UnreachableBackend {
+        UnreachableBackend {
+            endpoint,
+            address: address.to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_unreachable_backend_turns_active_into_waiting_naming_the_relation() {
+        for active in [Status::Active, Status::ActiveWithMessage("note".into())] {
+            assert_eq!(
+                with_backends(active, &[down("database", "10.0.0.5:5432")]),
+                Status::Waiting(
+                    "Waiting for database: 10.0.0.5:5432 does not accept connections".into()
+                )
+            );
+        }
+        assert_eq!(
+            with_backends(
+                Status::Active,
+                &[
+                    down("redis-broker", "10.0.0.6:6379"),
+                    down("database", "10.0.0.5:5432")
+                ]
+            ),
+            Status::Waiting(
+                "Waiting for redis-broker, database: 10.0.0.6:6379, 10.0.0.5:5432 do not accept connections"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn reachable_backends_or_a_status_that_is_not_active_stay_as_they_are() {
+        assert_eq!(with_backends(Status::Active, &[]), Status::Active);
+        let blocked = Status::Blocked("Configuration option site_url is not valid".into());
+        assert_eq!(
+            with_backends(blocked.clone(), &[down("database", "db:5432")]),
+            blocked
+        );
+        let waiting = Status::Waiting("Waiting for pebble".into());
+        assert_eq!(
+            with_backends(waiting.clone(), &[down("redis-cache", "c:6379")]),
+            waiting
+        );
+    }
 
     #[test]
     fn a_healthy_pod_keeps_the_planned_active_message() {
