@@ -108,7 +108,8 @@ mod tests {
         for metric in [
             "nginx_up",
             "nginx_http_requests_total",
-            "celery_worker_up",
+            "flower_worker_online",
+            "flower_events_total",
             "indico-nginx",
         ] {
             assert!(

@@ -9,16 +9,17 @@
 //! `prometheus_scrape_unit_fqdn`. The address is the unit's stable FQDN, which the library also
 //! falls back to; a pod IP would change with every restart.
 //!
-//! What the pod exposes today is the nginx exporter on 9113. uWSGI and Celery have no
-//! exporter in the images yet (a statsd or uWSGI-stats exporter and celery-exporter would be
-//! new containers or services); the Celery alert is written for celery-exporter's metrics and
-//! stays silent without them.
+//! What each pod exposes: the nginx exporter on 9113 (`nginx_*`) and Flower, the Celery
+//! exporter in the `indico-celery` container, on 5555 (`flower_*`: workers online, task
+//! events, runtimes). Every unit's Flower sees the events of all of the application's
+//! workers, so the rules and the dashboard take the maximum per worker across units, never the
+//! sum. uWSGI has no exporter yet (a uWSGI-stats exporter would be a new service).
 
 use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::{Databag, JujuTopology};
-use crate::plan::layers::EXPORTER_PORT;
+use crate::plan::layers::{CELERY_EXPORTER_PORT, EXPORTER_PORT};
 
 /// The relation endpoint in metadata.yaml.
 pub const ENDPOINT: &str = "metrics-endpoint";
@@ -34,13 +35,20 @@ const TOPOLOGY_PLACEHOLDER: &str = "%%juju_topology%%";
 #[error("alert rule file: {0}")]
 pub struct RuleFileError(&'static str);
 
-/// The scrape jobs: the nginx exporter of every unit.
+/// The scrape jobs: the nginx exporter and the Celery exporter of every unit.
 pub fn scrape_jobs() -> Value {
-    json!([{
-        "job_name": "indico_nginx",
-        "metrics_path": "/metrics",
-        "static_configs": [{"targets": [format!("*:{EXPORTER_PORT}")]}],
-    }])
+    json!([
+        {
+            "job_name": "indico_nginx",
+            "metrics_path": "/metrics",
+            "static_configs": [{"targets": [format!("*:{EXPORTER_PORT}")]}],
+        },
+        {
+            "job_name": "indico_celery",
+            "metrics_path": "/metrics",
+            "static_configs": [{"targets": [format!("*:{CELERY_EXPORTER_PORT}")]}],
+        },
+    ])
 }
 
 /// `rules_yaml` as cos-lib forwards it: each group renamed `<identifier>_<name>_alerts`, the
@@ -185,6 +193,113 @@ pub(crate) mod tests {
         assert_eq!(target_missing["labels"]["severity"], "critical");
     }
 
+    /// Runs `promtool test rules` on the forwarded rules with `tests` (the `tests:` list of a
+    /// promtool test file, YAML); returns whether all passed and promtool's output.
+    fn promtool_unit_test(tests: &str) -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = rules_with_topology(ALERT_RULES, &topology()).unwrap();
+        std::fs::write(
+            dir.path().join("indico.rules.yaml"),
+            serde_yaml::to_string(&rules).unwrap(),
+        )
+        .unwrap();
+        let file = dir.path().join("test.yaml");
+        std::fs::write(
+            &file,
+            format!("rule_files: [indico.rules.yaml]\nevaluation_interval: 1m\ntests:\n{tests}"),
+        )
+        .unwrap();
+        let output = std::process::Command::new("promtool")
+            .args(["test", "rules"])
+            .arg(&file)
+            .current_dir(dir.path())
+            .output()
+            .expect("promtool (Debian package prometheus) is installed");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+
+    /// The series and the expectation of one `IndicoCeleryNoWorkers` case at minute 25.
+    fn celery_case(series: &[(&str, &str)], fires: bool) -> String {
+        const TOPOLOGY: &str = r#"juju_model="events",juju_model_uuid="0b1e6c3a-5f1d-4c8e-9a7b-2d3e4f5a6b7c",juju_application="indico""#;
+        let mut text = String::from("  - interval: 1m\n    input_series:\n");
+        for (series, values) in series {
+            let series = series.replace("TOPO", TOPOLOGY);
+            text.push_str(&format!(
+                "      - series: '{series}'\n        values: '{values}'\n"
+            ));
+        }
+        text.push_str(
+            "    alert_rule_test:\n      - eval_time: 25m\n        alertname: IndicoCeleryNoWorkers\n",
+        );
+        if fires {
+            text.push_str(&format!(
+                "        exp_alerts:\n          - exp_labels: {{severity: critical, juju_charm: indico, {}}}\n            exp_annotations:\n              summary: Indico has no Celery worker\n              description: 'No Celery worker of indico in model events is online: emails, reminders and other background tasks are not processed.'\n",
+                TOPOLOGY.replace('=', ": ")
+            ));
+        } else {
+            text.push_str("        exp_alerts: []\n");
+        }
+        text
+    }
+
+    #[test]
+    fn the_celery_alert_fires_exactly_when_no_worker_is_online() {
+        let nginx_up = ("up{TOPO,juju_unit=\"indico/0\",job=\"nginx\"}", "1x30");
+        let flower_up = ("up{TOPO,juju_unit=\"indico/0\",job=\"celery\"}", "1x30");
+        let flower2_up = ("up{TOPO,juju_unit=\"indico/1\",job=\"celery\"}", "1x30");
+        let worker = |unit: &str, n: u8, values: &'static str| {
+            (
+                format!(
+                    "flower_worker_online{{TOPO,juju_unit=\"indico/{unit}\",worker=\"indico-celery@indico-{n}\"}}"
+                ),
+                values,
+            )
+        };
+        let other_app = (
+            "flower_worker_online{juju_model=\"events\",juju_model_uuid=\"0b1e6c3a-5f1d-4c8e-9a7b-2d3e4f5a6b7c\",juju_application=\"other\",worker=\"w@other-0\"}",
+            "1x30",
+        );
+        /// A case: its name, the `flower_worker_online` series and values, whether it fires.
+        type Case<'a> = (&'a str, Vec<(String, &'a str)>, bool);
+        let cases: Vec<Case> = vec![
+            ("a worker online", vec![worker("0", 0, "1x30")], false),
+            (
+                "the worker stopped cleanly (0) 15 minutes ago",
+                vec![worker("0", 0, "1x10 0x20")],
+                true,
+            ),
+            (
+                "the worker was purged (killed) 20 minutes ago",
+                vec![worker("0", 0, "1x5 _x25")],
+                true,
+            ),
+            (
+                "two units' Flowers, one worker down, the other online",
+                vec![worker("0", 0, "0x30"), worker("1", 1, "1x30")],
+                false,
+            ),
+            (
+                "only another application has a worker",
+                vec![(other_app.0.to_owned(), other_app.1)],
+                true,
+            ),
+        ];
+        for (name, workers, fires) in cases {
+            let mut series: Vec<(&str, &str)> = vec![nginx_up, flower_up, flower2_up];
+            series.extend(workers.iter().map(|(s, v)| (s.as_str(), *v)));
+            let (passed, output) = promtool_unit_test(&celery_case(&series, fires));
+            assert!(passed, "{name}: promtool says\n{output}");
+            // The opposite expectation must fail: the case decides something.
+            let (passed, _) = promtool_unit_test(&celery_case(&series, !fires));
+            assert!(!passed, "{name}: the opposite expectation passed too");
+        }
+    }
+
     #[test]
     fn promtool_catches_a_broken_rule() {
         // The check above can fail: promtool rejects a bad expression.
@@ -200,6 +315,10 @@ pub(crate) mod tests {
         let jobs: Value = serde_json::from_str(&bag["scrape_jobs"]).unwrap();
         assert_eq!(jobs[0]["static_configs"][0]["targets"][0], "*:9113");
         assert_eq!(jobs[0]["metrics_path"], "/metrics");
+        assert_eq!(jobs[1]["job_name"], "indico_celery");
+        assert_eq!(jobs[1]["static_configs"][0]["targets"][0], "*:5555");
+        assert_eq!(jobs[1]["metrics_path"], "/metrics");
+        assert_eq!(jobs.as_array().map(Vec::len), Some(2));
         let metadata: Value = serde_json::from_str(&bag["scrape_metadata"]).unwrap();
         assert_eq!(
             metadata["model_uuid"],

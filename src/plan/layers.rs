@@ -24,6 +24,20 @@ pub const NGINX_SERVICE: &str = "indico-nginx";
 pub const EXPORTER_SERVICE: &str = "exporter";
 /// The exporter's metrics port.
 pub const EXPORTER_PORT: u16 = 9113;
+/// The user and group id the nginx exporter runs as: the upstream image's
+/// (nginx/nginx-prometheus-exporter, `USER 1001:1001` on a `scratch` base without
+/// /etc/passwd, so only numeric ids work there).
+pub const EXPORTER_RUN_AS_ID: u32 = 1001;
+/// The Celery exporter's service name in the `indico-celery` container (Flower).
+pub const CELERY_EXPORTER_SERVICE: &str = "celery-exporter";
+/// Flower's port: its `/metrics` (Prometheus) and `/healthcheck`.
+pub const CELERY_EXPORTER_PORT: u16 = 5555;
+/// Flower's own venv in the image, apart from Indico's.
+const FLOWER_VENV: &str = "/srv/flower/.venv";
+/// Flower's settings in the image (metrics only: UI and API locked, offline workers purged).
+const FLOWER_CONFIG: &str = "/srv/flower/flowerconfig.py";
+/// The variable of Indico's environment holding the Celery broker URL.
+const BROKER_VARIABLE: &str = "INDICO_CELERY_BROKER";
 /// uWSGI's port.
 pub const UWSGI_PORT: u16 = 8081;
 
@@ -33,6 +47,16 @@ fn layer(summary: &str, service: (&str, Service), check: (&str, Check)) -> Layer
         services: BTreeMap::from([(service.0.to_owned(), service.1)]),
         checks: BTreeMap::from([(check.0.to_owned(), check.1)]),
         ..Layer::default()
+    }
+}
+
+fn http_check(url: String, level: CheckLevel) -> Check {
+    Check {
+        http: Some(HttpCheck {
+            url: Some(url),
+            ..HttpCheck::default()
+        }),
+        ..check(level, 30, 5, 3)
     }
 }
 
@@ -95,13 +119,21 @@ pub fn celery_node_name(unit: &str) -> String {
 
 /// `indico-celery`: the worker, with the beat scheduler when `beat`. Alive while the worker
 /// answers a ping; the ping loads all of Indico (9–12 s), so it runs every 2 min with 60 s.
+///
+/// Beside it, [`CELERY_EXPORTER_SERVICE`]: Flower as the Celery metrics exporter on
+/// [`CELERY_EXPORTER_PORT`] (`flower_worker_online`, `flower_events_total`, ...), every unit
+/// its own, reading the events of all workers from the broker (`CELERY_BROKER_URL`, the only
+/// variable it gets: none of Indico's secrets). Alive while `/healthcheck` answers. Without a
+/// broker in `environment` (never the case once Indico's environment is complete) there is no
+/// exporter.
 pub fn celery(environment: BTreeMap<String, String>, unit: &str, beat: bool) -> Layer {
     let node = celery_node_name(unit);
     let mut command = format!("{VENV}/bin/indico celery worker --hostname {node}");
     if beat {
         command.push_str(" --beat --schedule /srv/indico/tmp/celerybeat-schedule");
     }
-    let service = as_indico_user(service("Indico Celery worker", command, environment));
+    let broker = environment.get(BROKER_VARIABLE).cloned();
+    let worker = as_indico_user(service("Indico Celery worker", command, environment));
     let alive = Check {
         exec: Some(ExecCheck {
             command: Some(format!(
@@ -112,11 +144,32 @@ pub fn celery(environment: BTreeMap<String, String>, unit: &str, beat: bool) -> 
         }),
         ..check(CheckLevel::Alive, 120, 60, 3)
     };
-    layer(
+    let mut layer = layer(
         "Indico Celery",
-        (CELERY_SERVICE, service),
+        (CELERY_SERVICE, worker),
         ("indico-celery-alive", alive),
-    )
+    );
+    if let Some(broker) = broker {
+        let exporter = as_indico_user(service(
+            "Celery Prometheus exporter (Flower)",
+            format!(
+                "{FLOWER_VENV}/bin/celery flower --conf={FLOWER_CONFIG} --port={CELERY_EXPORTER_PORT}"
+            ),
+            BTreeMap::from([("CELERY_BROKER_URL".to_owned(), broker)]),
+        ));
+        layer
+            .services
+            .insert(CELERY_EXPORTER_SERVICE.to_owned(), exporter);
+        // 127.0.0.1, not localhost: Flower may not listen on ::1.
+        layer.checks.insert(
+            "celery-exporter-alive".to_owned(),
+            http_check(
+                format!("http://127.0.0.1:{CELERY_EXPORTER_PORT}/healthcheck"),
+                CheckLevel::Alive,
+            ),
+        );
+    }
+    layer
 }
 
 /// `indico-nginx`: nginx in the foreground with the pushed configuration.
@@ -143,22 +196,25 @@ pub fn nginx(files_hash: &str) -> Layer {
 
 /// `exporter`: nginx-prometheus-exporter scraping the pod-local stub_status (nginx serves it on
 /// 127.0.0.1 only, so the address is explicit: `localhost` may resolve to `::1`). The binary is
-/// looked up in PATH under the upstream image's name, `nginx-prometheus-exporter`.
+/// looked up in PATH under the upstream image's name, `nginx-prometheus-exporter`. It runs as
+/// [`EXPORTER_RUN_AS_ID`] (user and group), not root, by number: the upstream image has no
+/// /etc/passwd to resolve a name in.
 pub fn exporter() -> Layer {
-    let service = service(
-        "nginx Prometheus exporter",
-        format!(
-            "nginx-prometheus-exporter -nginx.scrape-uri=http://127.0.0.1:{STATUS_PORT}/stub_status -web.listen-address=:{EXPORTER_PORT}"
-        ),
-        BTreeMap::new(),
-    );
-    let alive = Check {
-        http: Some(HttpCheck {
-            url: Some(format!("http://localhost:{EXPORTER_PORT}/metrics")),
-            ..HttpCheck::default()
-        }),
-        ..check(CheckLevel::Alive, 30, 5, 3)
+    let service = Service {
+        user_id: Some(EXPORTER_RUN_AS_ID),
+        group_id: Some(EXPORTER_RUN_AS_ID),
+        ..service(
+            "nginx Prometheus exporter",
+            format!(
+                "nginx-prometheus-exporter -nginx.scrape-uri=http://127.0.0.1:{STATUS_PORT}/stub_status -web.listen-address=:{EXPORTER_PORT}"
+            ),
+            BTreeMap::new(),
+        )
     };
+    let alive = http_check(
+        format!("http://localhost:{EXPORTER_PORT}/metrics"),
+        CheckLevel::Alive,
+    );
     layer(
         "nginx Prometheus exporter",
         (EXPORTER_SERVICE, service),
