@@ -32,7 +32,7 @@ struct Args {
     /// Fewer runs (10 per hook, one option cycle), 3 s serving runs, no load run.
     #[arg(long)]
     quick: bool,
-    /// Also write the report as JSON here (default: <target>/charm-bench/report.json).
+    /// Also write the report as JSON here (default: <target>/release/charm-bench-work/report.json).
     #[arg(long)]
     json: Option<PathBuf>,
     /// Only these sections (comma-separated): size, hooks, active, serving, load.
@@ -91,12 +91,13 @@ fn run(args: &Args) -> Result<Report, BenchError> {
             what: "this program's path".into(),
             detail: "has no directory".into(),
         })?;
-    let work = exe_dir.join("charm-bench");
+    let work = exe_dir.join("charm-bench-work");
     std::fs::create_dir_all(&work).map_err(|e| BenchError::io("create", &work, e))?;
     let mut report = Report {
         date: now_utc(),
         machine: Some(Machine::current()),
         quick: args.quick,
+        load_average_at_start: load_average(),
         ..Report::default()
     };
     let plan = if args.quick {
@@ -193,6 +194,10 @@ fn on_pods(
 ) -> Result<(), BenchError> {
     eprintln!("==> down (a clean start)");
     substrate.down()?;
+    eprintln!(
+        "==> building the images when missing (the first build in a state dir takes minutes)"
+    );
+    substrate.build_images()?;
     let session = Session::prepare(substrate.clone())?;
     let (cold, install) = phases::deploy_cold(&session, dispatch, plan)?;
     if wants(args, "active") {
@@ -240,8 +245,6 @@ fn build_helpers(repo: &Path) -> Result<(), BenchError> {
             "--release",
             "-p",
             "charm-bench",
-            "--bin",
-            "charm-bench-dispatch",
             "-p",
             "indico-substrate",
             "--bins",

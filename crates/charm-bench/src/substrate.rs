@@ -81,6 +81,13 @@ impl Substrate {
         self.run_cli(&["down"]).map(|_| ())
     }
 
+    /// Builds the base and workload images when missing (content-hashed: cached runs are
+    /// quick), so that the cold deploy is timed without image builds.
+    pub fn build_images(&self) -> Result<(), BenchError> {
+        let repo = self.repo.to_string_lossy().into_owned();
+        self.run_cli(&["build-images", "--repo", &repo]).map(|_| ())
+    }
+
     /// Deploys the charm with `dispatch` as its dispatch binary.
     pub fn deploy_charm(&self, dispatch: &Path) -> Result<(), BenchError> {
         let repo = self.repo.to_string_lossy().into_owned();
