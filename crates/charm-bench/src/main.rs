@@ -212,27 +212,33 @@ fn on_pods(
         ));
     }
     phases::add_admin(&session)?;
-    let result = (|| {
-        if wants(args, "hooks") {
-            phases::hooks(&session, plan, report)?;
+    // Each phase after the deploy stands alone: a failure is reported and the next runs.
+    let mut failed = Vec::new();
+    let mut phase = |name: &str, outcome: Result<(), BenchError>| {
+        if let Err(e) = outcome {
+            eprintln!("charm-bench: {name} failed: {e}");
+            failed.push(format!("{name}: {e}"));
         }
-        if wants(args, "active") || wants(args, "hooks") {
-            phases::warm(&session, plan, report)?;
-        }
-        if wants(args, "serving") {
-            phases::serving(&session, plan, script, report)?;
-        }
-        if wants(args, "load") && plan.load_seconds > 0 {
-            phases::load(&session, plan, script, report)?;
-        }
-        Ok(())
-    })();
+    };
+    if wants(args, "hooks") {
+        phase("hooks", phases::hooks(&session, plan, report));
+    }
+    if wants(args, "active") || wants(args, "hooks") {
+        phase("warm restart", phases::warm(&session, plan, report));
+    }
+    if wants(args, "serving") {
+        phase("serving", phases::serving(&session, plan, script, report));
+    }
+    if wants(args, "load") && plan.load_seconds > 0 {
+        phase("load", phases::load(&session, plan, script, report));
+    }
+    report.failures.extend(failed);
     // Keep the raw records next to the report, whatever happened.
     let kept = work.join("runs.jsonl");
     if std::fs::copy(session.runs_path(), &kept).is_ok() {
         report.records_path = Some(kept.display().to_string());
     }
-    result
+    Ok(())
 }
 
 /// Builds what the bench runs besides itself: the measuring dispatch and the substrate's

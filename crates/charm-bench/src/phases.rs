@@ -217,9 +217,12 @@ pub fn hooks(session: &Session, plan: &Plan, report: &mut Report) -> Result<(), 
 pub fn warm(session: &Session, plan: &Plan, report: &mut Report) -> Result<(), BenchError> {
     eprintln!("==> restarting the workload containers (warm start)");
     session.set_repeats(&[])?;
+    let since = len(session)?;
     let start = Instant::now();
     session.substrate.restart_workloads()?;
     let to_200 = session.wait_http_200(start, HOOK_TIMEOUT)?;
+    // The model says active from before the restart until the ready hooks have run.
+    session.wait_runs(since, "indico-pebble-ready", 1, HOOK_TIMEOUT)?;
     session.substrate.wait_active_idle(HOOK_TIMEOUT)?;
     report.time_to_active.push(TimeToActive {
         case: "warm".into(),
