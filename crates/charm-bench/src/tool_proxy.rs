@@ -44,10 +44,8 @@ impl ToolProxy {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(BenchError::io("remove", socket, e)),
         }
+        // Blocking accepts: a polling loop would add its sleep to every call the charm makes.
         let listener = UnixListener::bind(socket).map_err(|e| BenchError::io("bind", socket, e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| BenchError::io("configure", socket, e))?;
         let calls = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (calls2, stop2, upstream) =
@@ -73,6 +71,8 @@ impl ToolProxy {
 impl Drop for ToolProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Wake the blocking accept so that it sees the flag.
+        let _ = UnixStream::connect(&self.socket);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -86,8 +86,12 @@ fn accept_loop(
     calls: &Arc<Mutex<Vec<ToolCall>>>,
     stop: &AtomicBool,
 ) {
-    while !stop.load(Ordering::Relaxed) {
-        match listener.accept() {
+    loop {
+        let accepted = listener.accept();
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        match accepted {
             Ok((stream, _)) => {
                 let (upstream, calls) = (upstream.to_owned(), Arc::clone(calls));
                 std::thread::spawn(move || {
@@ -95,9 +99,6 @@ fn accept_loop(
                         eprintln!("charm-bench: tool proxy: {e}");
                     }
                 });
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(1));
             }
             Err(e) => {
                 eprintln!("charm-bench: tool proxy accept: {e}");
@@ -115,7 +116,6 @@ fn forward(
     let at_unix_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
-    client.set_nonblocking(false)?;
     let mut request = Vec::new();
     (&mut client).take(MAX_REQUEST).read_to_end(&mut request)?;
     let tool = serde_json::from_slice::<serde_json::Value>(&request)
