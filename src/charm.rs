@@ -136,7 +136,7 @@ pub async fn run_probed<H: HookTools, P: Pebble>(
     } else {
         desired.status.clone()
     };
-    let final_status = if final_status.is_active() {
+    let final_status = if desired.status.is_active() {
         status::with_backends(final_status, &gather::unreachable_backends(&state, probe))
     } else {
         final_status

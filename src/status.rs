@@ -124,13 +124,15 @@ pub fn after_apply(planned: Status, health: &Health) -> Status {
     planned
 }
 
-/// The final status once the related backends were probed: an Active `status` becomes
-/// Waiting naming each relation whose server did not accept a connection (e.g. `Waiting for
-/// database: 10.0.0.5:5432 does not accept connections`), so that a unit whose database or
-/// Redis is down does not look healthy; anything else stays as it is. When the server is
-/// back, the next hook (update-status at the latest) reports Active again.
+/// The final status of a unit whose plan was Active, once the related backends were probed:
+/// when a database or Redis server did not accept a connection, the status is Waiting naming
+/// each such relation (e.g. `Waiting for database: 10.0.0.5:5432 does not accept
+/// connections`), also in place of a health Waiting, since a backend that is down is the
+/// likelier cause of failing services or checks. Blocked stays Blocked; with every backend
+/// reachable `status` stays as it is. When the server is back, the next hook (update-status
+/// at the latest) reports Active again.
 pub fn with_backends(status: Status, down: &[crate::gather::UnreachableBackend]) -> Status {
-    if !status.is_active() || down.is_empty() {
+    if matches!(status, Status::Blocked(_)) || down.is_empty() {
         return status;
     }
     let endpoints: Vec<&str> = down.iter().map(|b| b.endpoint).collect();
@@ -181,17 +183,18 @@ mod tests {
     }
 
     #[test]
-    fn reachable_backends_or_a_status_that_is_not_active_stay_as_they_are() {
+    fn a_down_backend_replaces_a_health_waiting_but_not_blocked() {
+        let health = Status::Waiting("Health checks failing: indico-celery-alive".into());
+        assert_eq!(
+            with_backends(health.clone(), &[down("redis-broker", "b:6379")]),
+            Status::Waiting("Waiting for redis-broker: b:6379 does not accept connections".into())
+        );
+        assert_eq!(with_backends(health.clone(), &[]), health);
         assert_eq!(with_backends(Status::Active, &[]), Status::Active);
         let blocked = Status::Blocked("Configuration option site_url is not valid".into());
         assert_eq!(
             with_backends(blocked.clone(), &[down("database", "db:5432")]),
             blocked
-        );
-        let waiting = Status::Waiting("Waiting for pebble".into());
-        assert_eq!(
-            with_backends(waiting.clone(), &[down("redis-cache", "c:6379")]),
-            waiting
         );
     }
 
