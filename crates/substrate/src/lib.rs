@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod cli;
+mod daemon_fds;
 pub mod engine;
 pub mod hook_tools;
 pub mod host;

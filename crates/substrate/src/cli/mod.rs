@@ -377,7 +377,8 @@ fn ensure_controller(state_dir: &Path) -> Result<(), CliError> {
         .try_clone()
         .map_err(|e| CliError::io("open", &log_path, e))?;
     eprintln!("starting the controller (log: {})", log_path.display());
-    let mut child = std::process::Command::new(exe)
+    let mut command = std::process::Command::new(exe);
+    let mut child = crate::daemon_fds::close_inherited_fds(&mut command)
         .arg("--state-dir")
         .arg(state_dir)
         .arg("controller")

@@ -101,11 +101,11 @@ impl HostPostgres {
             }
         };
         run(
-            Command::new("pg_ctlcluster").args([
+            crate::daemon_fds::close_inherited_fds(Command::new("pg_ctlcluster").args([
                 self.version.as_str(),
                 self.cluster.as_str(),
                 action,
-            ]),
+            ])),
             &format!("pg_ctlcluster {} {} {action}", self.version, self.cluster),
             None,
         )?;

@@ -61,7 +61,7 @@ impl HostRedis {
         std::io::Write::write_all(&mut file, conf.as_bytes())
             .map_err(|source| HostError::io("write", &conf_path, source))?;
         run(
-            Command::new("redis-server").arg(&conf_path),
+            crate::daemon_fds::close_inherited_fds(Command::new("redis-server").arg(&conf_path)),
             "redis-server",
             None,
         )?;
