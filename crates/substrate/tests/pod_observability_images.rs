@@ -1,0 +1,488 @@
+//! What the workload images add for sign-on and observability, proven on one deployment of
+//! the real charm (`indico-oi` with `pg-oi`, `redis-broker-oi`, `redis-cache-oi`) and a
+//! stand-in SAML identity provider, in sequence:
+//!
+//! 1. SAML (issue #8): `saml-idp-oi` is a local charm (a shell `dispatch`) that publishes the
+//!    application bag saml-integrator writes: entity id, a real self-signed certificate, SSO
+//!    and SLO URLs with their bindings. Once related, Indico loads flask-multipass's SAML
+//!    provider: `/login/` offers "SAML SSO", `/multipass/saml/saml/metadata` answers with
+//!    python3-saml's SP metadata whose entityID is the site URL and whose assertion consumer
+//!    is on the site, and `/login/saml/` redirects to the IdP's SSO URL with a SAMLRequest.
+//!    Then, in the `indico` container, python3-saml signs an XML document with xmlsec and
+//!    verifies it (and refuses it once altered): the lxml/xmlsec pair works on one libxml2.
+//! 2. The Celery exporter (issue #8): Flower in `indico-celery` answers on 5555 with
+//!    `flower_worker_online{worker="indico-celery@indico-oi-0"} 1`; every `flower_*` metric
+//!    the dashboard and the alert rules use is one this Flower exports; its UI and API answer
+//!    401 (locked), only `/metrics` and `/healthcheck` are open.
+//! 3. The nginx exporter as non-root (issue #6): its process in the
+//!    `nginx-prometheus-exporter` container has uid and gid 1001 (real, effective, saved,
+//!    filesystem), the upstream image's numeric user, which this image leaves without a
+//!    passwd entry, as upstream's has none; and it still reports `nginx_up 1`.
+//!
+//! Slow (minutes) and needs root, podman, PostgreSQL, Redis, openssl and the images, so it
+//! is ignored by default. Pods are one deployment at a time on this machine; run it in your
+//! own state directory, under the shared lock, and bring the substrate down after:
+//!
+//! ```text
+//! INDICO_SUBSTRATE_DIR=/var/lib/indico-substrate-<you> flock /run/indico-pods.lock sh -c \
+//!   'cargo test -p indico-substrate --test pod_observability_images -- --ignored --nocapture; \
+//!    target/debug/indico-substrate down'
+//! ```
+//!
+//! The charm is deployed as in `cli_pods_scenarios` (`$INDICO_CHARM_DIR`, else the release
+//! binary). Every wait is bounded; a timeout prints `status` and the debug log's tail.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use indico_substrate::model::{Model, Unit};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use support::{cli, ok};
+
+const APP: &str = "indico-oi";
+const UNIT: &str = "indico-oi/0";
+const PG: &str = "pg-oi";
+const BROKER: &str = "redis-broker-oi";
+const CACHE: &str = "redis-cache-oi";
+const IDP: &str = "saml-idp-oi";
+/// The default `site_url` of `APP`, and so the SAML service provider's entity id.
+const SITE_URL: &str = "http://indico-oi.local";
+const HOST: &str = "indico-oi.local";
+const IDP_ENTITY_ID: &str = "https://idp.example.com/saml/metadata";
+const IDP_SSO_URL: &str = "https://idp.example.com/saml/sso";
+/// The Celery node name the charm gives the unit's worker.
+const WORKER: &str = "indico-celery@indico-oi-0";
+const WAIT: Duration = Duration::from_secs(600);
+
+fn state_dir() -> PathBuf {
+    indico_substrate::engine::StateDir::default_path()
+}
+
+fn diagnosis() -> String {
+    let status = cli(&["status"]);
+    let log = cli(&["debug-log", "-n", "40"]);
+    format!(
+        "status:\n{}\ndebug-log (last 40 lines):\n{}",
+        String::from_utf8_lossy(&status.stdout),
+        String::from_utf8_lossy(&log.stdout)
+    )
+}
+
+fn unit(name: &str) -> Option<Unit> {
+    let model = Model::load(&state_dir().join("model.json")).ok()?;
+    let (app, _) = name.split_once('/')?;
+    model
+        .applications
+        .get(app)?
+        .units
+        .values()
+        .find(|u| u.name == name)
+        .cloned()
+}
+
+/// Polls `done` every second until it holds or `WAIT` passes; returns the seconds it took.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> f64 {
+    let start = Instant::now();
+    loop {
+        if done() {
+            let took = start.elapsed().as_secs_f64();
+            println!("  {what}: {took:.1} s");
+            return took;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "not {what} within {} s\n{}",
+            WAIT.as_secs(),
+            diagnosis()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+fn wait_active(name: &str) -> f64 {
+    wait_for(&format!("{name} active and idle"), || {
+        unit(name).is_some_and(|u| {
+            u.workload.current.status == "active"
+                && u.workload.current.message.is_empty()
+                && u.agent.current.status == "idle"
+        })
+    })
+}
+
+fn address(name: &str) -> String {
+    unit(name)
+        .and_then(|u| u.address)
+        .unwrap_or_else(|| panic!("{name} has no address\n{}", diagnosis()))
+}
+
+fn pebble(container: &str) -> pebble_client::Client {
+    let socket = state_dir()
+        .join("units")
+        .join(UNIT.replace('/', "-"))
+        .join("containers")
+        .join(container)
+        .join("pebble.socket");
+    pebble_client::Client::new(socket).unwrap()
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// Runs `command` in `container` with `stdin`; fails the test on a non-zero exit.
+fn exec(container: &str, command: &[&str], stdin: &[u8]) -> String {
+    let request = pebble_client::ExecRequest {
+        stdin: Some(stdin.to_vec()),
+        timeout: Some(Duration::from_secs(60)),
+        ..pebble_client::ExecRequest::new(command.iter().copied())
+    };
+    block_on(pebble(container).exec(&request))
+        .unwrap_or_else(|e| panic!("exec {command:?} in {container}: {e}"))
+        .stdout_text()
+}
+
+fn http() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// GETs `url` (with Indico's Host) until `accept` takes the answer, bounded.
+fn get_until(client: &Client, url: &str, accept: impl Fn(&Response) -> bool) -> Response {
+    let start = Instant::now();
+    loop {
+        let answer = client.get(url).header("Host", HOST).send();
+        if let Ok(response) = &answer
+            && accept(response)
+        {
+            return answer.unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "GET {url}: no acceptable answer within 240 s, last {answer:?}\n{}",
+            diagnosis()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// A self-signed certificate and its key, made by openssl: (key PEM, certificate PEM).
+fn idp_certificate(dir: &Path) -> (String, String) {
+    let key = dir.join("idp.key");
+    let cert = dir.join("idp.crt");
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=idp.example.com", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        status.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    (
+        std::fs::read_to_string(key).unwrap(),
+        std::fs::read_to_string(cert).unwrap(),
+    )
+}
+
+/// The certificate as saml-integrator publishes it: base64 DER, no armour, one line.
+fn bare_base64(pem: &str) -> String {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<String>()
+}
+
+/// A local charm playing saml-integrator: its leader publishes the provider's application
+/// bag on every hook of the `saml` relation.
+fn idp_charm(dir: &Path, certificate: &str) -> PathBuf {
+    let charm = dir.join("saml-idp");
+    std::fs::create_dir_all(&charm).unwrap();
+    std::fs::write(
+        charm.join("metadata.yaml"),
+        "name: saml-idp\nprovides:\n  saml:\n    interface: saml\n",
+    )
+    .unwrap();
+    let binding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+    let dispatch = format!(
+        r#"#!/bin/sh
+set -eu
+case "$JUJU_DISPATCH_PATH" in
+  hooks/install|hooks/start) status-set active ;;
+  hooks/saml-relation-*)
+    if [ "$(is-leader)" = True ]; then
+      relation-set --app \
+        entity_id={IDP_ENTITY_ID} \
+        metadata_url={IDP_ENTITY_ID} \
+        x509certs={certificate} \
+        single_sign_on_service_redirect_url={IDP_SSO_URL} \
+        single_sign_on_service_redirect_binding={binding} \
+        single_logout_service_redirect_url=https://idp.example.com/saml/slo \
+        single_logout_service_redirect_binding={binding}
+    fi ;;
+esac
+"#
+    );
+    juju_runtime::testing::write_executable(&charm.join("dispatch"), dispatch.as_bytes()).unwrap();
+    charm
+}
+
+/// python3-saml signs a SAML response with xmlsec (the signature goes after the Issuer, where
+/// it looks for it), verifies it, then verifies a copy whose status was altered.
+const SIGN_AND_VERIFY: &str = r#"
+import json, sys
+from onelogin.saml2.utils import OneLogin_Saml2_Utils as U
+pair = json.load(sys.stdin)
+doc = ('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+       'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a1" Version="2.0" '
+       'IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>https://idp.example.com/saml/metadata</saml:Issuer>'
+       '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>'
+       '</samlp:Response>')
+signed = U.add_sign(doc, pair['key'], pair['cert'])
+signed = signed.decode() if isinstance(signed, bytes) else signed
+def valid(xml):
+    try:
+        return bool(U.validate_sign(xml, pair['cert'], raise_exceptions=True))
+    except Exception as exc:
+        print('refused:', type(exc).__name__, exc, file=sys.stderr)
+        return False
+print(json.dumps({'signed': 'SignatureValue' in signed, 'valid': valid(signed),
+                  'altered_valid': valid(signed.replace('status:Success', 'status:Requester'))}))
+"#;
+
+/// `# TYPE` names in a Prometheus text exposition.
+fn exported_names(metrics: &str) -> Vec<String> {
+    metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every `flower_*` metric name in `text`, histogram suffixes removed.
+fn flower_names_in(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("flower_"))
+        .map(|w| {
+            ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| w.strip_suffix(s))
+                .unwrap_or(w)
+                .to_owned()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `Uid:` and `Gid:` of the process whose command line starts with `program`, read from
+/// /proc inside `container`.
+fn process_ids(container: &str, program: &str) -> String {
+    let script = r#"for d in /proc/[0-9]*; do
+  if tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -q "^$1"; then grep -E '^(Uid|Gid):' "$d/status"; fi
+done"#;
+    exec(container, &["/bin/sh", "-c", script, "sh", program], b"")
+}
+
+struct Cleanup {
+    started_controller: bool,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if self.started_controller {
+            let _ = cli(&["down"]);
+            return;
+        }
+        for app in [APP, PG, BROKER, CACHE, IDP] {
+            let _ = cli(&["remove", app]);
+        }
+    }
+}
+
+#[test]
+#[ignore = "slow (minutes): runs the real charm in podman pods; needs root, podman, PostgreSQL, Redis"]
+fn saml_celery_exporter_and_non_root_nginx_exporter_on_one_deployment() {
+    let controller_was_running = indico_substrate::cli::api::is_running(&state_dir());
+    let _cleanup = Cleanup {
+        started_controller: !controller_was_running,
+    };
+    let total = Instant::now();
+    let scratch = tempfile::tempdir().unwrap();
+    let (idp_key, idp_cert) = idp_certificate(scratch.path());
+    let idp = idp_charm(scratch.path(), &bare_base64(&idp_cert));
+
+    println!("deploy + integrate (with a SAML identity provider)");
+    support::deploy_charm(APP);
+    ok(&["deploy", "postgresql", PG]);
+    ok(&["deploy", "redis", BROKER]);
+    ok(&["deploy", "redis", CACHE]);
+    ok(&["deploy", idp.to_str().unwrap(), IDP, "--local"]);
+    ok(&["integrate", APP, PG]);
+    ok(&["integrate", &format!("{APP}:redis-broker"), BROKER]);
+    ok(&["integrate", &format!("{APP}:redis-cache"), CACHE]);
+    ok(&["integrate", &format!("{APP}:saml"), IDP]);
+    wait_active(UNIT);
+    let base = format!("http://{}:8080", address(UNIT));
+    let client = http();
+
+    // 1. SAML.
+    println!("1. SAML provider loaded by Indico");
+    let login = get_until(&client, &format!("{base}/login/"), |r| {
+        r.status() == StatusCode::OK
+    })
+    .text()
+    .unwrap();
+    assert!(
+        login.contains("SAML SSO"),
+        "the login page does not offer the SAML provider:\n{login}"
+    );
+    let metadata = get_until(
+        &client,
+        &format!("{base}/multipass/saml/saml/metadata"),
+        |r| r.status() != StatusCode::BAD_GATEWAY && r.status() != StatusCode::SERVICE_UNAVAILABLE,
+    );
+    assert_eq!(metadata.status(), StatusCode::OK, "SP metadata");
+    assert!(
+        metadata
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("text/xml")),
+        "SP metadata content type: {:?}",
+        metadata.headers()
+    );
+    let metadata = metadata.text().unwrap();
+    assert!(
+        metadata.contains(&format!("entityID=\"{SITE_URL}\"")),
+        "the SP entityID is not the site URL:\n{metadata}"
+    );
+    assert!(
+        metadata.contains(&format!("Location=\"{SITE_URL}/multipass/saml/saml/acs\"")),
+        "the assertion consumer is not on the site:\n{metadata}"
+    );
+    let start_login = client
+        .get(format!("{base}/login/saml/"))
+        .header("Host", HOST)
+        .send()
+        .expect("GET /login/saml/");
+    let location = start_login
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        start_login.status().is_redirection()
+            && location.starts_with(&format!("{IDP_SSO_URL}?SAMLRequest=")),
+        "GET /login/saml/: {} to {location:?}, expected a redirect to the IdP",
+        start_login.status()
+    );
+    let pair = serde_json::json!({"key": idp_key, "cert": idp_cert}).to_string();
+    let verdict = exec(
+        "indico",
+        &["/srv/indico/.venv/bin/python", "-c", SIGN_AND_VERIFY],
+        pair.as_bytes(),
+    );
+    let verdict: serde_json::Value = serde_json::from_str(verdict.trim())
+        .unwrap_or_else(|e| panic!("sign/verify printed {verdict:?}: {e}"));
+    assert_eq!(
+        verdict,
+        serde_json::json!({"signed": true, "valid": true, "altered_valid": false}),
+        "xmlsec signing in the indico container"
+    );
+
+    // 2. The Celery exporter.
+    println!("2. Flower exports the Celery worker");
+    let flower = format!("http://{}:5555", address(UNIT));
+    let online = format!("flower_worker_online{{worker=\"{WORKER}\"}} 1.0");
+    let mut metrics = String::new();
+    wait_for("flower_worker_online 1 for this unit's worker", || {
+        metrics = client
+            .get(format!("{flower}/metrics"))
+            .send()
+            .and_then(Response::text)
+            .unwrap_or_default();
+        metrics.lines().any(|l| l.trim() == online)
+    });
+    let workers_online = metrics
+        .lines()
+        .filter(|l| l.starts_with("flower_worker_online{") && l.ends_with(" 1.0"))
+        .count();
+    println!("  workers online: {workers_online}");
+    assert!(workers_online > 0);
+    let exported = exported_names(&metrics);
+    let repo = support::repo_root();
+    let used = [
+        "files/observability/grafana_dashboards/indico-overview.json",
+        "files/observability/prometheus_alert_rules/indico.rules.yaml",
+    ]
+    .iter()
+    .flat_map(|f| flower_names_in(&std::fs::read_to_string(repo.join(f)).unwrap()))
+    .collect::<Vec<_>>();
+    assert!(used.iter().any(|n| n == "flower_worker_online"), "{used:?}");
+    for name in &used {
+        assert!(
+            exported.contains(name),
+            "{name} is used by the dashboard or the rules but Flower does not export it: {exported:?}"
+        );
+    }
+    for locked in ["/", "/workers", "/tasks", "/api/workers"] {
+        let answer = client
+            .get(format!("{flower}{locked}"))
+            .send()
+            .unwrap_or_else(|e| panic!("GET {locked} on Flower: {e}"));
+        assert_eq!(
+            answer.status(),
+            StatusCode::UNAUTHORIZED,
+            "Flower's {locked} must be locked"
+        );
+    }
+    let health = client.get(format!("{flower}/healthcheck")).send().unwrap();
+    assert_eq!(health.status(), StatusCode::OK, "Flower's /healthcheck");
+
+    // 3. The nginx exporter runs as 1001:1001.
+    println!("3. the nginx exporter is not root");
+    let ids = process_ids("nginx-prometheus-exporter", "nginx-prometheus-exporter");
+    println!("  {}", ids.replace('\n', " | "));
+    let lines: Vec<&str> = ids.lines().collect();
+    assert_eq!(lines.len(), 2, "one exporter process expected:\n{ids}");
+    for line in lines {
+        let fields: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert_eq!(fields, ["1001"; 4], "{line}");
+    }
+    let flower_ids = process_ids("indico-celery", "/srv/flower/.venv/bin/python");
+    assert!(
+        flower_ids.lines().all(|l| l.contains("2000")) && !flower_ids.is_empty(),
+        "Flower runs as indico (2000):\n{flower_ids}"
+    );
+    let exporter_metrics = get_until(
+        &client,
+        &format!("http://{}:9113/metrics", address(UNIT)),
+        |r| r.status() == StatusCode::OK,
+    )
+    .text()
+    .unwrap();
+    assert!(
+        exporter_metrics.lines().any(|l| l.trim() == "nginx_up 1"),
+        "the non-root exporter still reads stub_status"
+    );
+    println!("total: {:.1} s", total.elapsed().as_secs_f64());
+}
