@@ -320,10 +320,11 @@ fn faults_on_one_deployment() {
         nginx_healthy(&address)
     });
     kill_service("indico", "indico", "uwsgi", Kill::MainProcess);
+    // "celery worker": Flower, beside the worker in that container, runs `celery flower`.
     kill_service(
         "indico-celery",
         "indico-celery",
-        "celery",
+        "celery worker",
         Kill::MainProcess,
     );
     wait_active_within(UNIT, RECOVER_WAIT);
