@@ -309,9 +309,9 @@ fn secrets_stay_secret_and_actions_run_no_shell() {
     // 3. The password and the secret key are nowhere they should not be.
     println!("3. no secret in logs, statuses or readable files");
     let needles = [password.as_str(), secret_key.as_str()];
-    // The debug log is what `juju debug-log` shows. (The substrate's own controller.log is
-    // not checked: its request log prints action parameters, a substrate matter.)
-    for log in ["debug.log"] {
+    // The debug log is what `juju debug-log` shows; controller.log is the substrate's own
+    // (its request log names action parameters but not their values, and it is 0600).
+    for log in ["debug.log", "controller.log"] {
         let text = std::fs::read_to_string(state_dir().join(log)).unwrap_or_default();
         for (what, needle) in [("password", &password), ("secret key", &secret_key)] {
             assert!(!text.contains(needle.as_str()), "the {what} is in {log}");
@@ -336,6 +336,10 @@ fn secrets_stay_secret_and_actions_run_no_shell() {
         host_hits.is_empty(),
         "secrets in the unit's host directory: {host_hits:?}"
     );
+    let log_mode = std::fs::metadata(state_dir().join("controller.log"))
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .expect("controller.log exists");
+    assert_eq!(log_mode, 0o600, "controller.log is readable by others");
     let model_mode = std::fs::metadata(state_dir().join("model.json"))
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
         .expect("model.json exists");

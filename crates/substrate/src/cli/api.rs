@@ -140,6 +140,36 @@ pub enum Request {
     Down,
 }
 
+impl Request {
+    /// The request as it may be logged: config values and action parameters (which may be
+    /// passwords, e.g. `add-admin password=...`) replaced by `<redacted>`, names kept.
+    pub fn redacted(&self) -> Request {
+        let hide = |map: &BTreeMap<String, String>| {
+            map.keys()
+                .map(|k| (k.clone(), "<redacted>".to_owned()))
+                .collect()
+        };
+        match self {
+            Request::ConfigSet { app, values } => Request::ConfigSet {
+                app: app.clone(),
+                values: hide(values),
+            },
+            Request::Run {
+                unit,
+                action,
+                params,
+                wait_seconds,
+            } => Request::Run {
+                unit: unit.clone(),
+                action: action.clone(),
+                params: hide(params),
+                wait_seconds: *wait_seconds,
+            },
+            other => other.clone(),
+        }
+    }
+}
+
 /// The controller's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "response")]
@@ -184,4 +214,44 @@ pub fn is_running(state_dir: &Path) -> bool {
         send(state_dir, &Request::Ping, Duration::from_secs(2)),
         Ok(Response::Ok { .. })
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacted_requests_keep_names_and_drop_values() {
+        let run = Request::Run {
+            unit: "indico/0".into(),
+            action: "add-admin".into(),
+            params: BTreeMap::from([
+                ("email".to_owned(), "a@example.com".to_owned()),
+                ("password".to_owned(), "s3cret-pw".to_owned()),
+            ]),
+            wait_seconds: 60,
+        };
+        let config = Request::ConfigSet {
+            app: "indico".into(),
+            values: BTreeMap::from([("smtp_password".to_owned(), "s3cret-pw".to_owned())]),
+        };
+        for request in [run, config] {
+            let logged = format!("{:?}", request.redacted());
+            assert!(!logged.contains("s3cret-pw"), "{logged}");
+            assert!(logged.contains("<redacted>"), "{logged}");
+            assert!(format!("{request:?}").contains("s3cret-pw"));
+        }
+        let logged = format!(
+            "{:?}",
+            Request::Scale {
+                app: "indico".into(),
+                units: 2
+            }
+            .redacted()
+        );
+        assert!(
+            logged.contains("indico") && logged.contains('2'),
+            "{logged}"
+        );
+    }
 }

@@ -212,7 +212,7 @@ fn serve(mut stream: UnixStream, controller: &Controller, state_dir: &Path) -> b
     }
     let (response, exit) = match serde_json::from_slice::<Request>(&body) {
         Ok(request) => {
-            tracing::info!(?request, "request");
+            tracing::info!(request = ?request.redacted(), "request");
             let exit = request == Request::Down;
             (handle(controller, state_dir, request), exit)
         }

@@ -19,6 +19,7 @@ mod up;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Seek};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
@@ -368,11 +369,16 @@ fn ensure_controller(state_dir: &Path) -> Result<(), CliError> {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Other(format!("cannot find this program: {e}")))?;
     let log_path = state_dir.join("controller.log");
+    // 0600: the log holds hook output and relation details of the whole model.
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(&log_path)
         .map_err(|e| CliError::io("open", &log_path, e))?;
+    // A log an older version created world-readable is tightened too.
+    log.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| CliError::io("chmod", &log_path, e))?;
     let err_log = log
         .try_clone()
         .map_err(|e| CliError::io("open", &log_path, e))?;
