@@ -260,22 +260,25 @@ pub fn warm(session: &Session, plan: &Plan, report: &mut Report) -> Result<(), B
     Ok(())
 }
 
-/// Picks a static file that nginx serves (from the image's static directory).
+/// Picks a static PNG that nginx serves from the image's static directory, at the URL
+/// Indico uses for it (`/images/...`, `/dist/...`).
 fn static_asset(session: &Session, address: &str) -> Result<String, BenchError> {
     let listing = session.substrate.exec_in(
         "indico-nginx",
-        "cd /srv/indico/static && find . -type f -name '*.png' -size +2k -size -64k | sort | head -20",
+        "cd /srv/indico/static && find images dist -type f -name '*.png' -size +2k -size -64k | sort | head -20",
     )?;
     let probe = Probe::new(&format!("{address}:8080"), HOST)?;
     for file in listing.lines() {
-        let path = format!("/static/{}", file.trim_start_matches("./"));
+        // nginx maps /images/... and /dist/... onto the static directory (as Indico's
+        // URLs are), not a /static/ prefix: see files/nginx/nginx.conf.j2.
+        let path = format!("/{}", file.trim_start_matches("./"));
         if let Some((200, _)) = probe.get(&path) {
             return Ok(path);
         }
     }
     Err(BenchError::Malformed {
         what: "the nginx image's /srv/indico/static".into(),
-        detail: "no PNG of 2-64 KiB that nginx serves at /static/...".into(),
+        detail: "no PNG of 2-64 KiB under images/ or dist/ that nginx serves".into(),
     })
 }
 
