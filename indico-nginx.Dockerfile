@@ -43,6 +43,10 @@ RUN set -eux; \
     nginx -v; \
     test "$(id -u www-data):$(id -g www-data)" = "33:33"
 COPY --from=static /srv-static /srv/indico/static
+# The service's start command: ends orphaned workers of a master that died, then execs
+# nginx (see the script).
+# (mode 0755 from the repository.)
+COPY files/nginx/indico-nginx-run /usr/local/bin/indico-nginx-run
 
 # Image metadata last, so changing it rebuilds no other layer. nginx's workers run as
 # www-data, uid/gid 33 in every Debian (base-passwd), checked above.

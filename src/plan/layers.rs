@@ -177,7 +177,8 @@ pub fn nginx(files_hash: &str) -> Layer {
     let environment = BTreeMap::from([(CONFIG_HASH_VAR.to_owned(), files_hash.to_owned())]);
     let service = service(
         "nginx in front of Indico",
-        format!("/usr/sbin/nginx -c {NGINX_CONF_PATH} -g 'daemon off;'"),
+        // The image's wrapper ends orphaned workers of a master that died, then execs nginx.
+        format!("/usr/local/bin/indico-nginx-run -c {NGINX_CONF_PATH} -g 'daemon off;'"),
         environment,
     );
     let alive = Check {

@@ -7,7 +7,7 @@
 //! 2. kill the Pebble of the `indico` container (its PID 1, from the host): podman restarts
 //!    the container as the kubelet would, the agent sees a new boot id and fires
 //!    `indico-pebble-ready`, the charm re-applies the same plan and the unit is active;
-//! 3. kill nginx (its process group), uWSGI and Celery (their main process), from the host:
+//! 3. kill nginx's master, uWSGI and Celery (their main process), from the host:
 //!    Pebble restarts each, the unit is active again and nginx answers `/health`;
 //! 4. stop the host PostgreSQL, then the broker's Redis: the status names the relation
 //!    (update-status runs every 10 s here) and turns active once the server is back;
@@ -122,27 +122,8 @@ fn service_process(container: &str, pattern: &str) -> Option<ContainerProcess> {
         .find(|p| p.ppid == 1 && p.args.to_lowercase().contains(pattern))
 }
 
-/// The host-side process group of a host pid (`/proc/<pid>/stat`, field 5).
-fn process_group(host_pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{host_pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold spaces.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(2)?.parse().ok()
-}
-
-/// What a kill hits.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kill {
-    /// The service's main process only.
-    MainProcess,
-    /// Its whole process group (the master and its workers), as a crash of the service
-    /// or the OOM killer of its cgroup would.
-    ProcessGroup,
-}
-
-/// Kills a service's main process (or its process group) with SIGKILL and waits until
-/// Pebble runs it again.
-fn kill_service(container: &str, service: &str, pattern: &str, kill: Kill) {
+/// Kills a service's main process with SIGKILL and waits until Pebble runs it again.
+fn kill_service(container: &str, service: &str, pattern: &str) {
     let pod_container = container_name(UNIT, container);
     let before = service_state(UNIT, container, service)
         .unwrap_or_else(|| panic!("{container}: no service {service}\n{}", diagnosis()));
@@ -152,22 +133,8 @@ fn kill_service(container: &str, service: &str, pattern: &str, kill: Kill) {
             container_processes(&pod_container)
         )
     });
-    match kill {
-        Kill::MainProcess => {
-            println!("  kill -KILL {} ({})", victim.host_pid, victim.args);
-            signal(victim.host_pid, "KILL");
-        }
-        Kill::ProcessGroup => {
-            let group = process_group(victim.host_pid)
-                .unwrap_or_else(|| panic!("no process group for {}", victim.host_pid));
-            println!("  kill -KILL -{group} (the group of {})", victim.args);
-            let status = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{group}")])
-                .status()
-                .expect("kill runs");
-            assert!(status.success(), "kill -KILL -{group} failed");
-        }
-    }
+    println!("  kill -KILL {} ({})", victim.host_pid, victim.args);
+    signal(victim.host_pid, "KILL");
     wait_until(
         &format!("Pebble restarted {container}/{service}"),
         RECOVER_WAIT,
@@ -313,20 +280,29 @@ fn faults_on_one_deployment() {
 
     // 3. Kill nginx, uWSGI and Celery: Pebble restarts each.
     println!("3. kill nginx, uWSGI, Celery");
-    // nginx's master alone is not killed: its workers would live on as Pebble's orphans,
-    // holding port 8080, and every restarted master would fail to bind (see the report).
-    kill_service("indico-nginx", "indico-nginx", "nginx", Kill::ProcessGroup);
+    // nginx's master alone, as the OOM killer would: its workers live on as Pebble's
+    // orphans holding port 8080 until the service's start command (the image's
+    // indico-nginx-run) ends them, so the restarted master can bind.
+    kill_service("indico-nginx", "indico-nginx", "master process");
     wait_until("nginx answers /health", RECOVER_WAIT, || {
         nginx_healthy(&address)
     });
-    kill_service("indico", "indico", "uwsgi", Kill::MainProcess);
-    // "celery worker": Flower, beside the worker in that container, runs `celery flower`.
-    kill_service(
-        "indico-celery",
-        "indico-celery",
-        "celery worker",
-        Kill::MainProcess,
+    let nginx = container_processes(&container_name(UNIT, "indico-nginx"));
+    let master = nginx
+        .iter()
+        .find(|p| p.ppid == 1 && p.args.contains("nginx: master process"))
+        .unwrap_or_else(|| panic!("no nginx master under Pebble: {nginx:#?}"));
+    let orphans: Vec<_> = nginx
+        .iter()
+        .filter(|p| p.args.contains("nginx: worker process") && p.ppid != master.pid)
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "nginx workers not of the running master: {orphans:#?}"
     );
+    kill_service("indico", "indico", "uwsgi");
+    // "celery worker": Flower, beside the worker in that container, runs `celery flower`.
+    kill_service("indico-celery", "indico-celery", "celery worker");
     wait_active_within(UNIT, RECOVER_WAIT);
 
     // 4. The database and the broker go away and come back.

@@ -267,7 +267,10 @@ impl WorkloadImages {
             nginx: ImageSpec {
                 name: "indico-nginx".into(),
                 dockerfile: repo_root.join("indico-nginx.Dockerfile"),
-                context: Vec::new(),
+                context: vec![(
+                    repo_root.join("files/nginx/indico-nginx-run"),
+                    PathBuf::from("files/nginx/indico-nginx-run"),
+                )],
                 build_args: Vec::new(),
                 size_budget_mib: NGINX_BUDGET_MIB,
             },
