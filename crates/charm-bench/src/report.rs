@@ -257,20 +257,21 @@ impl Report {
         if !self.serving.is_empty() {
             let _ = writeln!(
                 out,
-                "\nServing (wrk on the pod's loopback, 2 threads)\n  {:<36} {:>5} {:>4} {:>9} {:>8} {:>8} {:>7}",
-                "case", "conns", "s", "req/s", "p50 ms", "p99 ms", "errors"
+                "\nServing (wrk on the pod's loopback, 2 threads)\n  {:<36} {:>5} {:>4} {:>9} {:>8} {:>8} {:>7} {:>7}",
+                "case", "conns", "s", "req/s", "p50 ms", "p99 ms", "errors", "closed"
             );
             for s in &self.serving {
                 let _ = writeln!(
                     out,
-                    "  {:<36} {:>5} {:>4} {:>9.0} {:>8.2} {:>8.2} {:>6.2}%",
+                    "  {:<36} {:>5} {:>4} {:>9.0} {:>8.2} {:>8.2} {:>6.2}% {:>7}",
                     s.case,
                     s.connections,
                     s.seconds,
                     s.requests_per_second,
                     s.wrk.p50_us as f64 / 1e3,
                     s.wrk.p99_us as f64 / 1e3,
-                    s.wrk.error_rate() * 100.0
+                    s.wrk.error_rate() * 100.0,
+                    s.wrk.read
                 );
             }
         }
