@@ -8,7 +8,9 @@
 //!   application bag in plain form or, when the requirer sent `requested-secrets`, with
 //!   the credentials in an application-owned Juju secret named by `secret-user`.
 //! - [`RedisProvider`]: redis-k8s through its `redis` library: a private `redis-server`
-//!   per application, published in the provider unit's bag as `hostname` and `port`.
+//!   per application, published in the provider unit's bag as `hostname` and `port`, and
+//!   in its application bag as `leader-host` (the master's address, as redis-k8s's leader
+//!   writes it).
 
 mod postgresql;
 mod redis;
