@@ -87,21 +87,9 @@ fn workload(name: &str) -> Option<(String, String, String)> {
     })
 }
 
-/// Polls `done` every second until it holds or `WAIT` passes (then fails with the
-/// diagnosis); returns the seconds it took.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> f64 {
-    let start = Instant::now();
-    loop {
-        if done() {
-            let took = start.elapsed().as_secs_f64();
-            println!("  {what}: {took:.1} s");
-            return took;
-        }
-        if start.elapsed() > WAIT {
-            panic!("not {what} within {} s\n{}", WAIT.as_secs(), diagnosis());
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
+/// [`support::wait_until`] with this file's `WAIT`; returns the seconds it took.
+fn wait_for(what: &str, done: impl FnMut() -> bool) -> f64 {
+    support::wait_until(what, WAIT, done)
 }
 
 /// Waits until `unit` shows workload `status` with `message` and its agent is idle.
