@@ -12,7 +12,7 @@
 #   /srv/indico/etc/indico.conf                  INDICO_CONFIG; reads everything from INDICO_* env
 #   /srv/indico/etc/logging.yaml                 all logs to stderr (Pebble collects them)
 #   /srv/indico/version                          one line, the Indico version (application-version-set)
-#   /srv/indico/indico.wsgi                      uWSGI's wsgi-file (symlink into the venv)
+#   /srv/indico/indico.wsgi                      uWSGI's wsgi-file (files/indico/indico.wsgi)
 #   /srv/indico/{archive,cache,custom,log,tmp}   owned by user indico
 #   /srv/flower/.venv/bin/celery                 Flower (`celery flower`), NOT on PATH
 #   /srv/flower/flowerconfig.py                  Flower's settings: metrics only, UI and API locked
@@ -112,10 +112,7 @@ RUN set -eux; \
     install -d -o indico -g indico -m 0755 \
         /srv/indico/archive /srv/indico/cache /srv/indico/custom /srv/indico/log /srv/indico/tmp; \
     install -d -o root -g indico -m 0755 /srv/indico/etc; \
-    chown indico:indico /srv/indico; \
-    ln -s "$(/srv/indico/.venv/bin/python -c 'import indico, os; print(os.path.dirname(indico.__file__))')/web/indico.wsgi" \
-        /srv/indico/indico.wsgi; \
-    test -f /srv/indico/indico.wsgi
+    chown indico:indico /srv/indico
 
 # The charm's CLI plugins (autocreate, anonymize); pip's isolated build fetches setuptools
 # for the build only, the venv's own setuptools stays.
@@ -129,6 +126,9 @@ RUN --mount=type=secret,id=host-ca,required=false set -eux; \
 # Configuration last: editing it rebuilds only this layer, not the venv.
 COPY --chown=root:root files/indico/indico.conf files/indico/logging.yaml /srv/indico/etc/
 COPY --chown=root:root files/indico/flowerconfig.py /srv/flower/flowerconfig.py
+# Indico's application, with its webpack manifest loaded before the first request (the
+# file says why).
+COPY --chown=root:root files/indico/indico.wsgi /srv/indico/indico.wsgi
 
 # Image metadata last, so changing it rebuilds no other layer. SOURCE is where this
 # Dockerfile lives; override it when building from a fork.

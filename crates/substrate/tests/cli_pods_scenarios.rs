@@ -12,8 +12,10 @@
 //!    the comment at that step);
 //! 3. an invalid `site_url` blocks the unit, `--reset` makes it active again;
 //! 4. removing the cache relation waits for it, relating it again is active;
-//! 5. `add-admin`, an HTTP login as that admin, `anonymize-user`, the login then refused,
-//!    and 51 addresses refused;
+//! 5. `add-admin`, then fresh uWSGI workers: the image's WSGI file leaves Indico's webpack
+//!    manifest complete before the first request, and after a uWSGI restart 12 concurrent
+//!    home-page requests all answer 200 (three rounds); an HTTP login as the admin,
+//!    `anonymize-user`, the login then refused, and 51 addresses refused;
 //! 6. `scale 2`: both units active, the second pod 5/5, Celery beat on exactly one unit, one
 //!    secret key, migrations run by one unit only.
 //!
@@ -315,6 +317,76 @@ fn login(base: &str, password: &str) -> (StatusCode, String, String) {
     (status, went_to, home.text().expect("home page"))
 }
 
+/// Python run in the `indico` service's context: loads the image's WSGI file as uWSGI does,
+/// then prints what Indico's manifest cache holds before any request.
+const MANIFEST_PROBE: &str = r#"
+import runpy
+from indico.core.webpack import IndicoManifestLoader
+runpy.run_path("/srv/indico/indico.wsgi")
+for manifest in IndicoManifestLoader.cache.values():
+    print(sorted(name for name in ("__custom.js", "__custom.css") if name in manifest._entries))
+"#;
+
+/// Fresh uWSGI workers answer their first concurrent requests (see files/indico/indico.wsgi).
+///
+/// Indico 3.2.9 caches its webpack manifest before adding the customization entries, so a
+/// second thread of a fresh worker could render a page without them: HTTP 500. Without the
+/// image's preload, 12 concurrent `GET /` right after a uWSGI restart got one 500 in three
+/// of four rounds. Checked twice: the manifest cache after the WSGI file alone (exact), and
+/// three restart-and-burst rounds through nginx (the symptom).
+fn fresh_workers_answer_together(base: &str) {
+    let indico = pebble(UNIT0, "indico");
+    let mut probe =
+        pebble_client::ExecRequest::new(["/srv/indico/.venv/bin/python", "-c", MANIFEST_PROBE]);
+    probe.service_context = Some("indico".into());
+    probe.working_dir = Some("/srv/indico".into());
+    probe.timeout = Some(Duration::from_secs(120));
+    let cached = block_on(indico.exec(&probe))
+        .unwrap_or_else(|e| panic!("the manifest probe in {UNIT0} indico: {e}"))
+        .stdout_text();
+    assert_eq!(
+        cached.trim(),
+        "['__custom.css', '__custom.js']",
+        "after the WSGI file alone, Indico's manifest cache should hold the customization entries"
+    );
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    for round in 1..=3 {
+        block_on(indico.restart(&["indico"]))
+            .unwrap_or_else(|e| panic!("restart uWSGI in {UNIT0}: {e}"));
+        let started = Instant::now();
+        let statuses: Vec<String> = std::thread::scope(|scope| {
+            let requests: Vec<_> = (0..12)
+                .map(|_| {
+                    scope.spawn(|| {
+                        client
+                            .get(format!("{base}/"))
+                            .header("Host", DEFAULT_HOST)
+                            .send()
+                            .map_or_else(|e| e.to_string(), |r| r.status().to_string())
+                    })
+                })
+                .collect();
+            requests
+                .into_iter()
+                .map(|r| r.join().unwrap_or_else(|_| "panicked".into()))
+                .collect()
+        });
+        println!(
+            "  fresh workers, round {round}: {} answered in {:.1} s",
+            statuses.len(),
+            started.elapsed().as_secs_f64()
+        );
+        assert!(
+            statuses.iter().all(|s| s == "200 OK"),
+            "round {round}: the first requests of fresh uWSGI workers: {statuses:?}"
+        );
+    }
+}
+
 /// Lines of the debug log written since `offset` (bytes).
 fn debug_log_since(offset: u64) -> String {
     let text = std::fs::read(state_dir().join("debug.log")).unwrap_or_default();
@@ -579,6 +651,7 @@ fn scenarios_on_one_deployment() {
         &[("Host", DEFAULT_HOST)],
         |r| r.status() == StatusCode::OK,
     );
+    fresh_workers_answer_together(&base0);
     let (status, went_to, home) = login(&base0, &password);
     assert_eq!(
         status,
