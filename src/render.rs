@@ -59,6 +59,9 @@ pub struct UwsgiContext {
     pub harakiri: u32,
     /// Requests before a worker is recycled.
     pub max_requests: u32,
+    /// Worker `i` is recycled after `max_requests + i * max_requests_delta` requests, so
+    /// the workers never reload (and stop answering) all at once.
+    pub max_requests_delta: u32,
     /// RSS (MiB) above which a worker is reloaded gracefully.
     pub reload_on_rss_mb: u32,
     /// RSS (MiB) above which a worker is killed.

@@ -505,6 +505,35 @@ fn golden_uwsgi_ini_which_no_state_changes() {
     }
 }
 
+/// The value of `key = value` in a rendered ini.
+fn ini_value(ini: &str, key: &str) -> u32 {
+    ini.lines()
+        .find_map(|line| line.strip_prefix(key)?.trim_start().strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {key} in\n{ini}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{key}: {e}"))
+}
+
+#[test]
+fn uwsgi_workers_reach_their_request_limits_at_different_counts() {
+    // uWSGI recycles worker i (1-based) after max-requests + i * max-requests-delta requests.
+    // Workers share the load evenly, so equal limits would reload them all at once, and no
+    // request is answered while each loads Indico again.
+    let ini = file_text(&plan(&ready_state()).unwrap(), ContainerName::Indico);
+    let processes = ini_value(&ini, "processes");
+    let max = ini_value(&ini, "max-requests");
+    let delta = ini_value(&ini, "max-requests-delta");
+    assert!(processes >= 2, "{ini}");
+    let limits: BTreeSet<u32> = (1..=processes).map(|i| max + i * delta).collect();
+    assert_eq!(limits.len(), processes as usize, "limits {limits:?}");
+    // Spread across one cycle: the last worker's extra stays within one max-requests.
+    assert!(
+        delta * processes <= max,
+        "delta {delta} x {processes} > {max}"
+    );
+}
+
 #[test]
 fn golden_layers_per_state() {
     for (name, state) in states() {
