@@ -42,6 +42,8 @@ pub const OPTION_CHANGES: [(&str, &str); 6] = [
 ];
 
 const HOOK_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a serving case waits for Indico to answer before it starts.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Deploys the charm and its backends with `install` repeated; returns the seconds to
 /// HTTP 200 and to active, and the install runs.
@@ -308,8 +310,26 @@ pub fn serving(
             "http://127.0.0.1:8081/".to_owned(),
         ),
     ];
+    let probe = Probe::new(&format!("{address}:8080"), HOST)?;
     for (case, url) in cases {
-        eprintln!("==> wrk {case}: {url}");
+        // Each case starts with Indico answering: a case that floods uWSGI (thousands of
+        // static requests) runs its workers into max-requests, and the next case would
+        // otherwise time their reload (5-10 s of loading Indico) instead of serving.
+        let settled = Instant::now();
+        let answering = || matches!(probe.get("/"), Some((200, _)));
+        while !answering() {
+            if settled.elapsed() > SETTLE_TIMEOUT {
+                return Err(BenchError::Malformed {
+                    what: format!("the home page before {case:?}"),
+                    detail: format!("no 200 within {} s", SETTLE_TIMEOUT.as_secs()),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        eprintln!(
+            "==> wrk {case}: {url} (Indico answered after {:.1} s)",
+            settled.elapsed().as_secs_f64()
+        );
         let spec = WrkRun {
             url: url.clone(),
             host: HOST.into(),
