@@ -111,6 +111,30 @@ impl Setup {
         }
     }
 
+    /// Deploys `units` units of the `app` test charm (not waiting for them).
+    fn deploy_app(&self, units: u32) {
+        self.controller
+            .deploy(
+                "app",
+                &self.root.join("charms/app"),
+                units,
+                self.app_dispatcher.clone(),
+            )
+            .unwrap();
+    }
+
+    /// Deploys one unit of the `store` test charm (not waiting for it).
+    fn deploy_store(&self) {
+        self.controller
+            .deploy(
+                "store",
+                &self.root.join("charms/store"),
+                1,
+                self.store_dispatcher.clone(),
+            )
+            .unwrap();
+    }
+
     fn hooks(&self, unit: &str) -> Vec<String> {
         let path = self.charm_dir(unit).join("hooks.log");
         std::fs::read_to_string(path)
@@ -154,14 +178,7 @@ impl Drop for Setup {
 #[test]
 fn deploy_runs_juju_order_with_the_exact_environment() {
     let s = Setup::new(Duration::from_secs(600));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            2,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(2);
     let model = s.settle();
     assert_eq!(
         s.hooks("app/0"),
@@ -224,22 +241,8 @@ fn deploy_runs_juju_order_with_the_exact_environment() {
 #[test]
 fn integrate_runs_relation_hooks_on_both_sides_and_remove_breaks_it() {
     let s = Setup::new(Duration::from_secs(600));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
-    s.controller
-        .deploy(
-            "store",
-            &s.root.join("charms/store"),
-            1,
-            s.store_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
+    s.deploy_store();
     s.settle();
     let id = s.controller.integrate("app", "store").unwrap();
     let model = s.settle();
@@ -282,22 +285,8 @@ fn integrate_runs_relation_hooks_on_both_sides_and_remove_breaks_it() {
 #[test]
 fn a_failed_hook_is_reported_and_retried_until_it_succeeds() {
     let s = Setup::new(Duration::from_secs(600));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
-    s.controller
-        .deploy(
-            "store",
-            &s.root.join("charms/store"),
-            1,
-            s.store_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
+    s.deploy_store();
     s.settle();
     s.controller.inject_fault(Fault {
         tool: "relation-get".into(),
@@ -343,14 +332,7 @@ fn a_failed_hook_is_reported_and_retried_until_it_succeeds() {
 #[test]
 fn actions_return_results_and_commit_only_on_success() {
     let s = Setup::new(Duration::from_secs(600));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
     s.settle();
     let params = BTreeMap::from([("name".to_owned(), "ada".to_owned())]);
     let id = s.controller.run_action("app/0", "greet", &params).unwrap();
@@ -401,14 +383,7 @@ fn actions_return_results_and_commit_only_on_success() {
 #[test]
 fn config_changes_run_config_changed_and_bad_options_are_refused() {
     let s = Setup::new(Duration::from_secs(600));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
     s.settle();
     let before = s
         .hooks("app/0")
@@ -449,14 +424,7 @@ fn config_changes_run_config_changed_and_bad_options_are_refused() {
 #[test]
 fn update_status_runs_on_its_timer() {
     let s = Setup::new(Duration::from_millis(300));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
     s.settle();
     // Repeats on its own (no timing asserted: only that it keeps coming).
     let start = std::time::Instant::now();
@@ -514,14 +482,7 @@ fn pebble_ready_fires_when_a_real_pebble_starts_and_again_when_it_restarts() {
             .spawn()
             .expect("the Pebble binary runs (set INDICO_SUBSTRATE_PEBBLE)")
     };
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
     let pebble = KillOnDrop(start_pebble());
     let count = |s: &Setup| {
         s.hooks("app/0")
@@ -571,14 +532,7 @@ fn a_second_controller_resumes_the_agents_with_start_pebble_ready_and_update_sta
             .spawn()
             .expect("the Pebble binary runs (set INDICO_SUBSTRATE_PEBBLE)"),
     );
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
     let wait_for = |what: &str, done: &dyn Fn(&[String]) -> bool| {
         let start = std::time::Instant::now();
         while !done(&s.hooks("app/0")) {
@@ -648,14 +602,7 @@ impl Drop for KillOnDrop {
 #[test]
 fn scaling_up_joins_peers_and_scaling_down_departs_stops_and_removes() {
     let s = Setup::new(Duration::from_secs(600));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
     s.settle();
     s.controller.scale("app", 2).unwrap();
     let model = s.settle();
@@ -716,22 +663,8 @@ fn scaling_up_joins_peers_and_scaling_down_departs_stops_and_removes() {
 #[test]
 fn a_new_secret_revision_reaches_the_consumer_as_secret_changed() {
     let s = Setup::new(Duration::from_secs(600));
-    s.controller
-        .deploy(
-            "app",
-            &s.root.join("charms/app"),
-            1,
-            s.app_dispatcher.clone(),
-        )
-        .unwrap();
-    s.controller
-        .deploy(
-            "store",
-            &s.root.join("charms/store"),
-            1,
-            s.store_dispatcher.clone(),
-        )
-        .unwrap();
+    s.deploy_app(1);
+    s.deploy_store();
     s.settle();
     s.controller
         .config_set(

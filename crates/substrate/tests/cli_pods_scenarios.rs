@@ -29,14 +29,14 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use std::time::{Duration, Instant};
-use support::{cli, ok};
 
-use indico_substrate::model::{Model, Unit};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
+use support::{
+    WORKLOADS, block_on, cli, debug_log_len, debug_log_since, diagnosis, ok, pebble, service_env,
+    try_plan, unit_record,
+};
 
 const APP: &str = "indico-sc";
 const UNIT0: &str = "indico-sc/0";
@@ -50,101 +50,32 @@ const SITE_URL: &str = "https://events.example.com:8443";
 const ADMIN_EMAIL: &str = "admin@example.com";
 const WAIT: Duration = Duration::from_secs(600);
 
-fn state_dir() -> PathBuf {
-    indico_substrate::engine::StateDir::default_path()
-}
-
-/// What `status` and `debug-log` say, for a failure message.
-fn diagnosis() -> String {
-    let status = cli(&["status"]);
-    let log = cli(&["debug-log", "-n", "40"]);
-    format!(
-        "status:\n{}\ndebug-log (last 40 lines):\n{}",
-        String::from_utf8_lossy(&status.stdout),
-        String::from_utf8_lossy(&log.stdout)
-    )
-}
-
-/// A unit as the persisted model has it (`None` while the model is being rewritten or the
-/// unit does not exist).
-fn unit(name: &str) -> Option<Unit> {
-    let model = Model::load(&state_dir().join("model.json")).ok()?;
-    let (app, _) = name.split_once('/')?;
-    model
-        .applications
-        .get(app)?
-        .units
-        .values()
-        .find(|u| u.name == name)
-        .cloned()
-}
-
-fn workload(name: &str) -> Option<(String, String, String)> {
-    unit(name).map(|u| {
-        (
-            u.workload.current.status,
-            u.workload.current.message,
-            u.agent.current.status,
-        )
-    })
-}
-
 /// [`support::wait_until`] with this file's `WAIT`; returns the seconds it took.
 fn wait_for(what: &str, done: impl FnMut() -> bool) -> f64 {
     support::wait_until(what, WAIT, done)
 }
 
-/// Waits until `unit` shows workload `status` with `message` and its agent is idle.
+/// Waits until `unit` shows workload `status` with exactly `message` and its agent is idle.
 fn wait_unit(name: &str, status: &str, message: &str) -> f64 {
-    wait_for(&format!("{name} {status} {message:?}"), || {
-        workload(name).is_some_and(|(s, m, agent)| s == status && m == message && agent == "idle")
+    support::wait_status(name, status, &format!("{message:?}"), WAIT, |m| {
+        m == message
     })
 }
 
 fn wait_active(name: &str) -> f64 {
-    wait_unit(name, "active", "")
-}
-
-fn pod_of(unit: &str) -> String {
-    unit.replace('/', "-")
+    support::wait_active_within(name, WAIT)
 }
 
 fn address(unit_name: &str) -> String {
-    unit(unit_name)
+    unit_record(unit_name)
         .and_then(|u| u.address)
         .unwrap_or_else(|| panic!("{unit_name} has no address\n{}", diagnosis()))
 }
 
-/// The Pebble client of one workload container of a unit, on the host-side socket.
-fn pebble(unit: &str, container: &str) -> pebble_client::Client {
-    let socket = state_dir()
-        .join("units")
-        .join(pod_of(unit))
-        .join("containers")
-        .join(container)
-        .join("pebble.socket");
-    pebble_client::Client::new(socket).unwrap()
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-const CONTAINERS: [&str; 4] = [
-    "indico",
-    "indico-celery",
-    "indico-nginx",
-    "nginx-prometheus-exporter",
-];
-
 /// `current-since` of every service of every workload container of `unit`.
 fn services_since(unit: &str) -> BTreeMap<String, String> {
     let mut since = BTreeMap::new();
-    for container in CONTAINERS {
+    for container in WORKLOADS {
         let services = block_on(pebble(unit, container).services(&[]))
             .unwrap_or_else(|e| panic!("services of {unit} {container}: {e}"));
         for service in services {
@@ -155,20 +86,6 @@ fn services_since(unit: &str) -> BTreeMap<String, String> {
         }
     }
     since
-}
-
-fn plan(unit: &str, container: &str) -> pebble_client::Plan {
-    block_on(pebble(unit, container).plan())
-        .unwrap_or_else(|e| panic!("plan of {unit} {container}: {e}"))
-}
-
-fn service_env(unit: &str, container: &str, service: &str, key: &str) -> Option<String> {
-    plan(unit, container)
-        .services
-        .get(service)?
-        .environment
-        .get(key)
-        .cloned()
 }
 
 fn http() -> Client {
@@ -387,50 +304,17 @@ fn fresh_workers_answer_together(base: &str) {
     }
 }
 
-/// Lines of the debug log written since `offset` (bytes).
-fn debug_log_since(offset: u64) -> String {
-    let text = std::fs::read(state_dir().join("debug.log")).unwrap_or_default();
-    let from = usize::try_from(offset).unwrap().min(text.len());
-    String::from_utf8_lossy(&text[from..]).into_owned()
-}
-
-/// Removes this test's applications (and the controller, when the test started it).
-struct Cleanup {
-    started_controller: bool,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if self.started_controller {
-            let _ = cli(&["down"]);
-            return;
-        }
-        for app in [APP, PG, BROKER, CACHE] {
-            let _ = cli(&["remove", app]);
-        }
-    }
-}
-
 #[test]
 #[ignore = "slow (minutes): runs the real charm in podman pods; needs root, podman, PostgreSQL, Redis"]
 fn scenarios_on_one_deployment() {
-    let controller_was_running = indico_substrate::cli::api::is_running(&state_dir());
-    let _cleanup = Cleanup {
-        started_controller: !controller_was_running,
-    };
-    let log_offset = std::fs::metadata(state_dir().join("debug.log")).map_or(0, |m| m.len());
+    let _teardown = support::Teardown::new(&[APP, PG, BROKER, CACHE]);
+    let log_offset = debug_log_len();
     let total = Instant::now();
 
     // 1. Deploy and integrate.
     println!("1. deploy + integrate");
     let started = Instant::now();
-    support::deploy_charm(APP);
-    ok(&["deploy", "postgresql", PG]);
-    ok(&["deploy", "redis", BROKER]);
-    ok(&["deploy", "redis", CACHE]);
-    ok(&["integrate", APP, PG]);
-    ok(&["integrate", &format!("{APP}:redis-broker"), BROKER]);
-    ok(&["integrate", &format!("{APP}:redis-cache"), CACHE]);
+    support::deploy_stack(APP, PG, BROKER, CACHE, &[]);
     wait_active(UNIT0);
     println!("  time to active: {:.1} s", started.elapsed().as_secs_f64());
     let client = http();
@@ -720,7 +604,8 @@ fn scenarios_on_one_deployment() {
     let beat: Vec<bool> = [UNIT0, UNIT1]
         .iter()
         .map(|u| {
-            let command = plan(u, "indico-celery")
+            let command = try_plan(u, "indico-celery")
+                .unwrap_or_else(|| panic!("{u} indico-celery: Pebble does not answer"))
                 .services
                 .get("indico-celery")
                 .and_then(|s| s.command.clone())

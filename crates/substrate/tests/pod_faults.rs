@@ -32,8 +32,8 @@ use indico_substrate::host::{HostRedis, ServiceAddress};
 use indico_substrate::model::Model;
 use support::{
     ContainerProcess, boot_id, cli, container_init_pid, container_name, container_processes,
-    container_restarts, diagnosis, ok, plans, service_env, service_state, signal, state_dir,
-    try_plan, try_wait_until, wait_active_within, wait_until,
+    container_restarts, debug_log_len, debug_log_since, diagnosis, ok, plans, service_env,
+    service_state, signal, state_dir, try_plan, try_wait_until, wait_active_within, wait_until,
 };
 
 const APP: &str = "indico-ft";
@@ -162,19 +162,6 @@ fn running_dispatch() -> Option<ContainerProcess> {
     container_processes(&container_name(UNIT, "charm"))
         .into_iter()
         .find(|p| p.args.contains("/charm/dispatch") || p.args.ends_with("dispatch"))
-}
-
-/// Lines of the debug log written since `offset` (bytes).
-fn debug_log_since(offset: u64) -> String {
-    let text = std::fs::read(state_dir().join("debug.log")).unwrap_or_default();
-    let from = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(text.len());
-    String::from_utf8_lossy(&text[from..]).into_owned()
-}
-
-fn debug_log_len() -> u64 {
-    std::fs::metadata(state_dir().join("debug.log")).map_or(0, |m| m.len())
 }
 
 /// Prints a failure that the suite reports at its end, and returns it.

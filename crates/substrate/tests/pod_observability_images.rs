@@ -38,10 +38,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use indico_substrate::model::{Model, Unit};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
-use support::{cli, ok};
+use support::{block_on, diagnosis, ok, pebble, unit_record, wait_active_within};
 
 const APP: &str = "indico-oi";
 const UNIT: &str = "indico-oi/0";
@@ -58,83 +57,15 @@ const IDP_SSO_URL: &str = "https://idp.example.com/saml/sso";
 const WORKER: &str = "indico-celery@indico-oi-0";
 const WAIT: Duration = Duration::from_secs(600);
 
-fn state_dir() -> PathBuf {
-    indico_substrate::engine::StateDir::default_path()
-}
-
-fn diagnosis() -> String {
-    let status = cli(&["status"]);
-    let log = cli(&["debug-log", "-n", "40"]);
-    format!(
-        "status:\n{}\ndebug-log (last 40 lines):\n{}",
-        String::from_utf8_lossy(&status.stdout),
-        String::from_utf8_lossy(&log.stdout)
-    )
-}
-
-fn unit(name: &str) -> Option<Unit> {
-    let model = Model::load(&state_dir().join("model.json")).ok()?;
-    let (app, _) = name.split_once('/')?;
-    model
-        .applications
-        .get(app)?
-        .units
-        .values()
-        .find(|u| u.name == name)
-        .cloned()
-}
-
-/// Polls `done` every second until it holds or `WAIT` passes; returns the seconds it took.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> f64 {
-    let start = Instant::now();
-    loop {
-        if done() {
-            let took = start.elapsed().as_secs_f64();
-            println!("  {what}: {took:.1} s");
-            return took;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "not {what} within {} s\n{}",
-            WAIT.as_secs(),
-            diagnosis()
-        );
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
-fn wait_active(name: &str) -> f64 {
-    wait_for(&format!("{name} active and idle"), || {
-        unit(name).is_some_and(|u| {
-            u.workload.current.status == "active"
-                && u.workload.current.message.is_empty()
-                && u.agent.current.status == "idle"
-        })
-    })
+/// [`support::wait_until`] with this file's `WAIT`; returns the seconds it took.
+fn wait_for(what: &str, done: impl FnMut() -> bool) -> f64 {
+    support::wait_until(what, WAIT, done)
 }
 
 fn address(name: &str) -> String {
-    unit(name)
+    unit_record(name)
         .and_then(|u| u.address)
         .unwrap_or_else(|| panic!("{name} has no address\n{}", diagnosis()))
-}
-
-fn pebble(container: &str) -> pebble_client::Client {
-    let socket = state_dir()
-        .join("units")
-        .join(UNIT.replace('/', "-"))
-        .join("containers")
-        .join(container)
-        .join("pebble.socket");
-    pebble_client::Client::new(socket).unwrap()
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 /// Runs `command` in `container` with `stdin`; fails the test on a non-zero exit.
@@ -144,7 +75,7 @@ fn exec(container: &str, command: &[&str], stdin: &[u8]) -> String {
         timeout: Some(Duration::from_secs(60)),
         ..pebble_client::ExecRequest::new(command.iter().copied())
     };
-    block_on(pebble(container).exec(&request))
+    block_on(pebble(UNIT, container).exec(&request))
         .unwrap_or_else(|e| panic!("exec {command:?} in {container}: {e}"))
         .stdout_text()
 }
@@ -302,45 +233,20 @@ done"#;
     exec(container, &["/bin/sh", "-c", script, "sh", program], b"")
 }
 
-struct Cleanup {
-    started_controller: bool,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if self.started_controller {
-            let _ = cli(&["down"]);
-            return;
-        }
-        for app in [APP, PG, BROKER, CACHE, IDP] {
-            let _ = cli(&["remove", app]);
-        }
-    }
-}
-
 #[test]
 #[ignore = "slow (minutes): runs the real charm in podman pods; needs root, podman, PostgreSQL, Redis"]
 fn saml_celery_exporter_and_non_root_nginx_exporter_on_one_deployment() {
-    let controller_was_running = indico_substrate::cli::api::is_running(&state_dir());
-    let _cleanup = Cleanup {
-        started_controller: !controller_was_running,
-    };
+    let _teardown = support::Teardown::new(&[APP, PG, BROKER, CACHE, IDP]);
     let total = Instant::now();
     let scratch = tempfile::tempdir().unwrap();
     let (idp_key, idp_cert) = idp_certificate(scratch.path());
     let idp = idp_charm(scratch.path(), &bare_base64(&idp_cert));
 
     println!("deploy + integrate (with a SAML identity provider)");
-    support::deploy_charm(APP);
-    ok(&["deploy", "postgresql", PG]);
-    ok(&["deploy", "redis", BROKER]);
-    ok(&["deploy", "redis", CACHE]);
+    support::deploy_stack(APP, PG, BROKER, CACHE, &[]);
     ok(&["deploy", idp.to_str().unwrap(), IDP, "--local"]);
-    ok(&["integrate", APP, PG]);
-    ok(&["integrate", &format!("{APP}:redis-broker"), BROKER]);
-    ok(&["integrate", &format!("{APP}:redis-cache"), CACHE]);
     ok(&["integrate", &format!("{APP}:saml"), IDP]);
-    wait_active(UNIT);
+    wait_active_within(UNIT, WAIT);
     let base = format!("http://{}:8080", address(UNIT));
     let client = http();
 

@@ -170,6 +170,20 @@ pub fn workload_status(name: &str) -> Option<(String, String, String)> {
     })
 }
 
+/// The debug log's length in bytes now (an offset for [`debug_log_since`]).
+pub fn debug_log_len() -> u64 {
+    std::fs::metadata(state_dir().join("debug.log")).map_or(0, |m| m.len())
+}
+
+/// The debug log written since `offset` (bytes).
+pub fn debug_log_since(offset: u64) -> String {
+    let text = std::fs::read(state_dir().join("debug.log")).unwrap_or_default();
+    let from = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(text.len());
+    String::from_utf8_lossy(&text[from..]).into_owned()
+}
+
 /// Polls `done` every half second until it holds or `limit` passes (then fails naming
 /// `what`, with the diagnosis); returns the seconds it took and prints them.
 pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> f64 {
