@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use support::{
-    WORKLOADS, block_on, cli, debug_log_len, debug_log_since, diagnosis, ok, pebble, service_env,
-    try_plan, unit_record,
+    Jar, WORKLOADS, block_on, cli, debug_log_len, debug_log_since, diagnosis, location, ok, pebble,
+    service_env, try_plan, unit_record,
 };
 
 const APP: &str = "indico-sc";
@@ -96,15 +96,6 @@ fn http() -> Client {
         .unwrap()
 }
 
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// GETs `url` until `accept` takes the answer (Indico may still be starting), bounded.
 fn get_until(
     client: &Client,
@@ -134,30 +125,6 @@ fn get_until(
     }
 }
 
-/// Cookies by name, as a browser keeps them for one site.
-#[derive(Default)]
-struct Jar(BTreeMap<String, String>);
-
-impl Jar {
-    fn take(&mut self, response: &Response) {
-        for value in response.headers().get_all("set-cookie") {
-            let Ok(value) = value.to_str() else { continue };
-            let pair = value.split(';').next().unwrap_or_default();
-            if let Some((name, v)) = pair.split_once('=') {
-                self.0.insert(name.trim().to_owned(), v.trim().to_owned());
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
 /// The `value` of the `<input>` named `name` in `html`.
 fn input_value(html: &str, name: &str) -> Option<String> {
     let at = html.find(&format!("name=\"{name}\""))?;
@@ -166,26 +133,6 @@ fn input_value(html: &str, name: &str) -> Option<String> {
     let tag = &html[start..end];
     let value = tag.split("value=\"").nth(1)?;
     Some(value.split('"').next()?.to_owned())
-}
-
-/// An `application/x-www-form-urlencoded` body (the crate's reqwest has no `form` feature).
-fn form_body(fields: &[(&str, &str)]) -> String {
-    let encode = |text: &str| -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    char::from(b).to_string()
-                }
-                b' ' => "+".to_owned(),
-                other => format!("%{other:02X}"),
-            })
-            .collect()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// Logs in through Indico's local login form; returns the login POST's answer and the
@@ -212,13 +159,12 @@ fn login(base: &str, password: &str) -> (StatusCode, String, String) {
         .header("Host", DEFAULT_HOST)
         .header("Cookie", jar.header())
         .header("Referer", format!("http://{DEFAULT_HOST}/login/"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form_body(&[
+        .form(&[
             ("_provider", "indico"),
             ("identifier", ADMIN_EMAIL),
             ("password", password),
             ("csrf_token", csrf.as_str()),
-        ]))
+        ])
         .send()
         .expect("POST /login/");
     let status = posted.status();

@@ -8,8 +8,12 @@
 //!    provider: `/login/` offers "SAML SSO", `/multipass/saml/saml/metadata` answers with
 //!    python3-saml's SP metadata whose entityID is the site URL and whose assertion consumer
 //!    is on the site, and `/login/saml/` redirects to the IdP's SSO URL with a SAMLRequest.
-//!    Then, in the `indico` container, python3-saml signs an XML document with xmlsec and
-//!    verifies it (and refuses it once altered): the lxml/xmlsec pair works on one libxml2.
+//!    Then a whole login: the test plays the IdP (python3-saml and xmlsec in the `indico`
+//!    container sign a SAML response with the IdP's key) and posts its answer to Indico's
+//!    assertion consumer. A copy forged after signing is refused; the signed one makes Indico
+//!    take the identity and offer a new user's registration with the email the IdP vouched
+//!    for. So the relation's certificate reaches python3-saml, and lxml and xmlsec work on one
+//!    libxml2.
 //! 2. The Celery exporter (issue #8): Flower in `indico-celery` answers on 5555 with
 //!    `flower_worker_online{worker="indico-celery@indico-oi-0"} 1`; every `flower_*` metric
 //!    the dashboard and the alert rules use is one this Flower exports; its UI and API answer
@@ -40,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
-use support::{block_on, diagnosis, ok, pebble, unit_record, wait_active_within};
+use support::{Jar, block_on, diagnosis, ok, pebble, unit_record, wait_active_within};
 
 const APP: &str = "indico-oi";
 const UNIT: &str = "indico-oi/0";
@@ -53,6 +57,8 @@ const SITE_URL: &str = "http://indico-oi.local";
 const HOST: &str = "indico-oi.local";
 const IDP_ENTITY_ID: &str = "https://idp.example.com/saml/metadata";
 const IDP_SSO_URL: &str = "https://idp.example.com/saml/sso";
+/// The email the stand-in IdP vouches for in the SAML login.
+const SAML_EMAIL: &str = "ada@example.com";
 /// The Celery node name the charm gives the unit's worker.
 const WORKER: &str = "indico-celery@indico-oi-0";
 const WAIT: Duration = Duration::from_secs(600);
@@ -173,27 +179,49 @@ esac
     charm
 }
 
-/// python3-saml signs a SAML response with xmlsec (the signature goes after the Issuer, where
-/// it looks for it), verifies it, then verifies a copy whose status was altered.
-const SIGN_AND_VERIFY: &str = r#"
-import json, sys
+/// Plays the identity provider's part of a login, in the `indico` container: builds the SAML
+/// response an IdP would post back for `email` (subject, audience, recipient, validity
+/// window, attributes), signs it with the IdP's key through python3-saml and xmlsec, and
+/// prints it base64-encoded (the HTTP-POST binding) twice: as signed, and forged after
+/// signing (another email). Reads the key, certificate and URLs as JSON on stdin.
+const IDP_RESPONSE: &str = r#"
+import base64, datetime, json, sys, uuid
+from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.utils import OneLogin_Saml2_Utils as U
-pair = json.load(sys.stdin)
-doc = ('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
-       'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a1" Version="2.0" '
-       'IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>https://idp.example.com/saml/metadata</saml:Issuer>'
-       '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>'
-       '</samlp:Response>')
-signed = U.add_sign(doc, pair['key'], pair['cert'])
+p = json.load(sys.stdin)
+now = datetime.datetime.now(datetime.timezone.utc)
+def at(minutes):
+    return (now + datetime.timedelta(minutes=minutes)).strftime('%Y-%m-%dT%H:%M:%SZ')
+rid, aid = '_' + uuid.uuid4().hex, '_' + uuid.uuid4().hex
+attribute = '<saml:Attribute Name="{}"><saml:AttributeValue>{}</saml:AttributeValue></saml:Attribute>'
+doc = (
+    '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+    'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" '
+    f'ID="{rid}" Version="2.0" IssueInstant="{at(0)}" Destination="{p["acs"]}">'
+    f'<saml:Issuer>{p["idp"]}</saml:Issuer>'
+    '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>'
+    f'<saml:Assertion ID="{aid}" Version="2.0" IssueInstant="{at(0)}">'
+    f'<saml:Issuer>{p["idp"]}</saml:Issuer>'
+    '<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">'
+    'saml-user-4711</saml:NameID>'
+    '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
+    f'<saml:SubjectConfirmationData NotOnOrAfter="{at(5)}" Recipient="{p["acs"]}"/>'
+    '</saml:SubjectConfirmation></saml:Subject>'
+    f'<saml:Conditions NotBefore="{at(-1)}" NotOnOrAfter="{at(5)}"><saml:AudienceRestriction>'
+    f'<saml:Audience>{p["sp"]}</saml:Audience></saml:AudienceRestriction></saml:Conditions>'
+    f'<saml:AuthnStatement AuthnInstant="{at(0)}" SessionIndex="{aid}"><saml:AuthnContext>'
+    '<saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'
+    '</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>'
+    '<saml:AttributeStatement>'
+    + attribute.format('email', p['email'])
+    + attribute.format('first_name', 'Ada')
+    + attribute.format('last_name', 'Lovelace')
+    + '</saml:AttributeStatement></saml:Assertion></samlp:Response>')
+signed = U.add_sign(doc, p['key'], p['cert'], sign_algorithm=C.RSA_SHA256, digest_algorithm=C.SHA256)
 signed = signed.decode() if isinstance(signed, bytes) else signed
-def valid(xml):
-    try:
-        return bool(U.validate_sign(xml, pair['cert'], raise_exceptions=True))
-    except Exception as exc:
-        print('refused:', type(exc).__name__, exc, file=sys.stderr)
-        return False
-print(json.dumps({'signed': 'SignatureValue' in signed, 'valid': valid(signed),
-                  'altered_valid': valid(signed.replace('status:Success', 'status:Requester'))}))
+forged = signed.replace(p['email'], 'mallory@example.com')
+encode = lambda xml: base64.b64encode(xml.encode()).decode()
+print(json.dumps({'signed': encode(signed), 'forged': encode(forged)}))
 "#;
 
 /// `# TYPE` names in a Prometheus text exposition.
@@ -231,6 +259,69 @@ fn process_ids(container: &str, program: &str) -> String {
   if tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -q "^$1"; then grep -E '^(Uid|Gid):' "$d/status"; fi
 done"#;
     exec(container, &["/bin/sh", "-c", script, "sh", program], b"")
+}
+
+/// A whole SAML login against Indico's assertion consumer, the IdP played by
+/// [`IDP_RESPONSE`]: a response forged after signing is refused, and the signed one makes
+/// Indico take the identity (a new user's registration, with the email the IdP vouched for).
+fn saml_login(base: &str, idp_key: &str, idp_cert: &str) {
+    let acs = format!("{SITE_URL}/multipass/saml/saml/acs");
+    let input = serde_json::json!({
+        "key": idp_key, "cert": idp_cert, "acs": acs, "sp": SITE_URL, "idp": IDP_ENTITY_ID,
+        "email": SAML_EMAIL,
+    });
+    let printed = exec(
+        "indico",
+        &["/srv/indico/.venv/bin/python", "-c", IDP_RESPONSE],
+        input.to_string().as_bytes(),
+    );
+    let responses: serde_json::Value = serde_json::from_str(printed.trim())
+        .unwrap_or_else(|e| panic!("the IdP script printed {printed:?}: {e}"));
+    let client = http();
+    let post = |jar: &mut Jar, response: &str| {
+        let answer = client
+            .post(format!("{base}/multipass/saml/saml/acs"))
+            .header("Host", HOST)
+            .header("Cookie", jar.header())
+            .form(&[("SAMLResponse", response)])
+            .send()
+            .expect("POST to the assertion consumer");
+        jar.take(&answer);
+        let to = support::location(&answer);
+        (answer.status(), to)
+    };
+
+    let mut forged_jar = Jar::default();
+    let (status, to) = post(
+        &mut forged_jar,
+        responses["forged"].as_str().unwrap_or_default(),
+    );
+    println!("  forged response: {status} to {to:?}");
+    assert!(
+        !to.contains("/register"),
+        "a response altered after signing was accepted: {status} to {to}"
+    );
+
+    let mut jar = Jar::default();
+    let (status, to) = post(&mut jar, responses["signed"].as_str().unwrap_or_default());
+    println!("  signed response: {status} to {to:?}");
+    assert!(
+        status.is_redirection() && to.ends_with("/register/saml"),
+        "the signed response was not taken as a new identity: {status} to {to:?}\n{}",
+        diagnosis()
+    );
+    let register = client
+        .get(format!("{base}/register/saml"))
+        .header("Host", HOST)
+        .header("Cookie", jar.header())
+        .send()
+        .expect("GET /register/saml");
+    assert_eq!(register.status(), StatusCode::OK, "GET /register/saml");
+    let page = register.text().expect("the registration page");
+    assert!(
+        page.contains(SAML_EMAIL) && !page.contains("mallory@example.com"),
+        "the registration page does not offer the email the IdP vouched for:\n{page}"
+    );
 }
 
 #[test]
@@ -289,31 +380,14 @@ fn saml_celery_exporter_and_non_root_nginx_exporter_on_one_deployment() {
         .header("Host", HOST)
         .send()
         .expect("GET /login/saml/");
-    let location = start_login
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let location = support::location(&start_login);
     assert!(
         start_login.status().is_redirection()
             && location.starts_with(&format!("{IDP_SSO_URL}?SAMLRequest=")),
         "GET /login/saml/: {} to {location:?}, expected a redirect to the IdP",
         start_login.status()
     );
-    let pair = serde_json::json!({"key": idp_key, "cert": idp_cert}).to_string();
-    let verdict = exec(
-        "indico",
-        &["/srv/indico/.venv/bin/python", "-c", SIGN_AND_VERIFY],
-        pair.as_bytes(),
-    );
-    let verdict: serde_json::Value = serde_json::from_str(verdict.trim())
-        .unwrap_or_else(|e| panic!("sign/verify printed {verdict:?}: {e}"));
-    assert_eq!(
-        verdict,
-        serde_json::json!({"signed": true, "valid": true, "altered_valid": false}),
-        "xmlsec signing in the indico container"
-    );
+    saml_login(&base, &idp_key, &idp_cert);
 
     // 2. The Celery exporter.
     println!("2. Flower exports the Celery worker");

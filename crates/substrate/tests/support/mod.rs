@@ -441,3 +441,41 @@ impl Drop for Teardown {
         }
     }
 }
+
+/// The `Location` header of a response (empty when there is none).
+pub fn location(response: &reqwest::blocking::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Cookies by name, as a browser keeps them for one site. The tests address a pod by its IP
+/// and name the site in the Host header, so reqwest's own cookie store (which files cookies
+/// under the URL's host) would not send them back.
+#[derive(Default)]
+pub struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    /// Keeps the cookies a response sets.
+    pub fn take(&mut self, response: &reqwest::blocking::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let Ok(value) = value.to_str() else { continue };
+            let pair = value.split(';').next().unwrap_or_default();
+            if let Some((name, v)) = pair.split_once('=') {
+                self.0.insert(name.trim().to_owned(), v.trim().to_owned());
+            }
+        }
+    }
+
+    /// The `Cookie` header that sends them all.
+    pub fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
