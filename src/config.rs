@@ -25,7 +25,16 @@ pub struct CharmConfig {
     pub customization_sources_url: Option<String>,
     /// `external_plugins`: pip requirement specs, in the order given.
     pub external_plugins: Vec<String>,
+    /// `uwsgi_processes`: uWSGI worker processes (1 to [`MAX_UWSGI_PROCESSES`]).
+    pub uwsgi_processes: u32,
+    /// `uwsgi_threads`: threads per uWSGI worker (1 to [`MAX_UWSGI_THREADS`]).
+    pub uwsgi_threads: u32,
 }
+
+/// The most uWSGI worker processes `uwsgi_processes` accepts.
+pub const MAX_UWSGI_PROCESSES: u32 = 32;
+/// The most threads per worker `uwsgi_threads` accepts.
+pub const MAX_UWSGI_THREADS: u32 = 16;
 
 /// Scheme of the public URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,8 +239,37 @@ impl CharmConfig {
                 "",
             )?)?,
             external_plugins: external_plugins(string(values, "external_plugins", "")?)?,
+            uwsgi_processes: count(values, "uwsgi_processes", 2, MAX_UWSGI_PROCESSES)?,
+            uwsgi_threads: count(values, "uwsgi_threads", 2, MAX_UWSGI_THREADS)?,
         })
     }
+}
+
+/// A whole number from 1 to `max` (Juju's `int` options arrive as JSON integers).
+fn count(
+    values: &Map<String, Value>,
+    option: &'static str,
+    default: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let number = match values.get(option) {
+        None | Some(Value::Null) => return Ok(default),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n,
+        Some(_) => {
+            return Err(ConfigError::WrongType {
+                option,
+                expected: "whole number",
+            });
+        }
+    };
+    number
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| ConfigError::Invalid {
+            option,
+            reason: Some(format!("expected 1 to {max}")),
+        })
 }
 
 fn string<'a>(
@@ -358,6 +396,30 @@ mod tests {
         assert!(!config.enable_roombooking);
         assert_eq!(config.customization_sources_url, None);
         assert!(config.external_plugins.is_empty());
+        assert_eq!((config.uwsgi_processes, config.uwsgi_threads), (2, 2));
+    }
+
+    #[test]
+    fn uwsgi_counts_are_whole_numbers_within_bounds() {
+        let config = parse(json!({"uwsgi_processes": 32, "uwsgi_threads": 1})).unwrap();
+        assert_eq!((config.uwsgi_processes, config.uwsgi_threads), (32, 1));
+        for (value, reason) in [
+            (json!(0), "expected 1 to 32"),
+            (json!(33), "expected 1 to 32"),
+            (json!(-1), "expected 1 to 32"),
+            (json!(u64::MAX), "expected 1 to 32"),
+            (json!(2.0), "expected a whole number"),
+            (json!("4"), "expected a whole number"),
+        ] {
+            let error = parse(json!({ "uwsgi_processes": value })).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("Configuration option uwsgi_processes is not valid: {reason}"),
+                "{value}"
+            );
+        }
+        let error = parse(json!({"uwsgi_threads": 17})).unwrap_err();
+        assert_eq!(error.option(), "uwsgi_threads");
     }
 
     #[test]

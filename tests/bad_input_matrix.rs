@@ -393,6 +393,24 @@ fn rows() -> Vec<Case> {
             "--upload-pack=touch /tmp/pwned",
             Some("a repository URL cannot start with '-'"),
         ),
+        config(
+            "uwsgi_processes zero",
+            "uwsgi_processes",
+            json!(0),
+            blocked("Configuration option uwsgi_processes is not valid: expected 1 to 32"),
+        ),
+        config(
+            "uwsgi_processes huge",
+            "uwsgi_processes",
+            json!(4_000_000_000_u64),
+            blocked("Configuration option uwsgi_processes is not valid: expected 1 to 32"),
+        ),
+        config(
+            "uwsgi_threads negative",
+            "uwsgi_threads",
+            json!(-2),
+            blocked("Configuration option uwsgi_threads is not valid: expected 1 to 16"),
+        ),
         // --- the model's proxy ---
         proxy(
             "proxy with a bad scheme",

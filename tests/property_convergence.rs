@@ -173,9 +173,9 @@ impl Rel {
     }
 }
 
-/// The config values the sequence chooses from (one invalid site_url, to pass through
-/// Blocked).
-const CONFIG_CHOICES: [(&str, &[&str]); 3] = [
+/// The config values the sequence chooses from (one invalid site_url and one invalid
+/// process count, to pass through Blocked).
+const CONFIG_CHOICES: [(&str, &[&str]); 4] = [
     (
         "site_url",
         &[
@@ -190,15 +190,16 @@ const CONFIG_CHOICES: [(&str, &[&str]); 3] = [
         &["noreply@mydomain.local", "noreply@events.example.com"],
     ),
     ("enable_roombooking", &["false", "true"]),
+    ("uwsgi_processes", &["2", "4", "0"]),
 ];
 
 fn config_value(option: usize, choice: usize) -> (&'static str, Value) {
     let (name, values) = CONFIG_CHOICES[option % CONFIG_CHOICES.len()];
     let value = values[choice % values.len()];
-    let value = if name == "enable_roombooking" {
-        json!(value == "true")
-    } else {
-        json!(value)
+    let value = match name {
+        "enable_roombooking" => json!(value == "true"),
+        "uwsgi_processes" => json!(value.parse::<u32>().unwrap_or_default()),
+        _ => json!(value),
     };
     (name, value)
 }

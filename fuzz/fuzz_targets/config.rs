@@ -2,16 +2,18 @@
 //! --format=json` output.
 //!
 //! Invariants: a parsed configuration's normalised values parse back to themselves (the
-//! site's base URL, each email address, the plugin list, the customization URL), and an
-//! error names a config.yaml option.
+//! site's base URL, each email address, the plugin list, the customization URL), the uWSGI
+//! counts stay within their bounds, and an error names a config.yaml option.
 #![no_main]
 
-use indico_charm::config::{CharmConfig, EmailAddress, SiteUrl};
+use indico_charm::config::{
+    CharmConfig, EmailAddress, MAX_UWSGI_PROCESSES, MAX_UWSGI_THREADS, SiteUrl,
+};
 use indico_charm_fuzz::config_map;
 use libfuzzer_sys::fuzz_target;
 
 const APP: &str = "indico";
-const OPTIONS: [&str; 8] = [
+const OPTIONS: [&str; 10] = [
     "site_url",
     "indico_support_email",
     "indico_public_support_email",
@@ -20,6 +22,8 @@ const OPTIONS: [&str; 8] = [
     "customization_debug",
     "customization_sources_url",
     "external_plugins",
+    "uwsgi_processes",
+    "uwsgi_threads",
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -65,6 +69,8 @@ fuzz_target!(|data: &[u8]| {
             for plugin in &config.external_plugins {
                 assert!(!plugin.is_empty() && !plugin.starts_with('-') && !plugin.contains(','));
             }
+            assert!((1..=MAX_UWSGI_PROCESSES).contains(&config.uwsgi_processes));
+            assert!((1..=MAX_UWSGI_THREADS).contains(&config.uwsgi_threads));
             if let Some(url) = &config.customization_sources_url {
                 assert!(!url.starts_with('-') && !url.contains(char::is_whitespace));
             }

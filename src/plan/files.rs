@@ -89,14 +89,15 @@ pub fn nginx_context(config: &CharmConfig) -> NginxContext {
     }
 }
 
-/// The uWSGI context. Processes and threads are fixed until config.yaml exposes them.
-pub fn uwsgi_context() -> UwsgiContext {
-    const PROCESSES: u32 = 2;
+/// The uWSGI context: processes and threads from the config, fixed limits otherwise.
+pub fn uwsgi_context(config: &CharmConfig) -> UwsgiContext {
     const MAX_REQUESTS: u32 = 2500;
+    // The config allows 1 to 32; never divide by zero whatever reaches this.
+    let processes = config.uwsgi_processes.max(1);
     UwsgiContext {
         http_socket: UWSGI_SOCKET.to_owned(),
-        processes: PROCESSES,
-        threads: 2,
+        processes,
+        threads: config.uwsgi_threads.max(1),
         venv: VENV.to_owned(),
         wsgi_file: WSGI_FILE.to_owned(),
         // Touching the ini itself reloads the workers; it always exists.
@@ -106,7 +107,7 @@ pub fn uwsgi_context() -> UwsgiContext {
         // Spread the workers' recycling evenly over one cycle. With the same limit, workers
         // that share the load evenly reach it together, and while both load Indico again
         // (5-10 s each) no request is answered: charm-bench saw 10 s with no response.
-        max_requests_delta: MAX_REQUESTS / PROCESSES,
+        max_requests_delta: MAX_REQUESTS / processes,
         reload_on_rss_mb: 1024,
         evil_reload_on_rss_mb: 2048,
         buffer_size: 32768,
@@ -125,10 +126,10 @@ pub fn nginx_conf(config: &CharmConfig) -> Result<DesiredFile, RenderError> {
 }
 
 /// The uWSGI ini for the `indico` container (readable by the `indico` user, not writable).
-pub fn uwsgi_ini() -> Result<DesiredFile, RenderError> {
+pub fn uwsgi_ini(config: &CharmConfig) -> Result<DesiredFile, RenderError> {
     Ok(DesiredFile {
         path: UWSGI_INI_PATH.to_owned(),
-        content: render::uwsgi_ini(&uwsgi_context())?.into_bytes(),
+        content: render::uwsgi_ini(&uwsgi_context(config))?.into_bytes(),
         permissions: 0o644,
         user: "root".to_owned(),
         group: "indico".to_owned(),

@@ -192,10 +192,12 @@ pub fn plan(state: &State) -> Result<DesiredPod, PlanError> {
             );
         }
     }
-    if let (Some(environment), MigrationDecision::UpToDate) = (&environment, &migration) {
+    if let (Some(environment), Ok(config), MigrationDecision::UpToDate) =
+        (&environment, &state.config, &migration)
+    {
         let variables = environment.variables();
         if let Some(variables) = with_extensions(state, ContainerName::Indico, &variables) {
-            let ini = files::uwsgi_ini()?;
+            let ini = files::uwsgi_ini(config)?;
             let hash = files::content_hash(std::slice::from_ref(&ini));
             containers.insert(
                 ContainerName::Indico,

@@ -535,6 +535,34 @@ fn uwsgi_workers_reach_their_request_limits_at_different_counts() {
 }
 
 #[test]
+fn uwsgi_processes_and_threads_follow_the_config_and_restart_uwsgi_only() {
+    let defaults = plan(&ready_state()).unwrap();
+    let mut state = ready_state();
+    state.config = config(json!({"uwsgi_processes": 4, "uwsgi_threads": 1}));
+    let tuned = plan(&state).unwrap();
+    let ini = file_text(&tuned, ContainerName::Indico);
+    assert_eq!(ini_value(&ini, "processes"), 4);
+    assert_eq!(ini_value(&ini, "threads"), 1);
+    let limits: BTreeSet<u32> = (1..=4)
+        .map(|i| ini_value(&ini, "max-requests") + i * ini_value(&ini, "max-requests-delta"))
+        .collect();
+    assert_eq!(limits.len(), 4, "{ini}");
+    // The ini's hash is in uWSGI's layer, so Pebble restarts uWSGI; Celery and nginx keep
+    // their layers and are not restarted.
+    for (container, changes) in [
+        (ContainerName::Indico, true),
+        (ContainerName::IndicoCelery, false),
+        (ContainerName::IndicoNginx, false),
+    ] {
+        assert_eq!(
+            defaults.containers[&container].layer != tuned.containers[&container].layer,
+            changes,
+            "{container}"
+        );
+    }
+}
+
+#[test]
 fn golden_layers_per_state() {
     for (name, state) in states() {
         let pod = plan(&state).unwrap();

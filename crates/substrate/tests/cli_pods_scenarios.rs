@@ -11,6 +11,7 @@
 //!    longer answers the old host. (With the port, Indico answers 404 to every Host: see
 //!    the comment at that step);
 //! 3. an invalid `site_url` blocks the unit, `--reset` makes it active again;
+//!    `uwsgi_processes=3` restarts uWSGI alone, with three workers;
 //! 4. removing the cache relation waits for it, relating it again is active;
 //! 5. `add-admin`, then fresh uWSGI workers: the image's WSGI file leaves Indico's webpack
 //!    manifest complete before the first request, and after a uWSGI restart 12 concurrent
@@ -70,6 +71,14 @@ fn address(unit_name: &str) -> String {
     unit_record(unit_name)
         .and_then(|u| u.address)
         .unwrap_or_else(|| panic!("{unit_name} has no address\n{}", diagnosis()))
+}
+
+/// uWSGI worker processes in a pod container (uWSGI names them, `auto-procname`).
+fn uwsgi_workers(container: &str) -> usize {
+    support::container_processes(container)
+        .iter()
+        .filter(|p| p.args.contains("uWSGI worker"))
+        .count()
 }
 
 /// `current-since` of every service of every workload container of `unit`.
@@ -448,6 +457,22 @@ fn scenarios_on_one_deployment() {
         service_env(UNIT0, "indico", "indico", "INDICO_BASE_URL").as_deref()
             == Some("http://indico-sc.local")
     });
+    wait_active(UNIT0);
+    // uWSGI's size is config: a change restarts uWSGI with that many workers, nothing else.
+    let indico = support::container_name(UNIT0, "indico");
+    let before = services_since(UNIT0);
+    ok(&["config", APP, "uwsgi_processes=3"]);
+    wait_for("three uWSGI workers", || uwsgi_workers(&indico) == 3);
+    wait_active(UNIT0);
+    let after = services_since(UNIT0);
+    let restarted: Vec<&String> = after
+        .iter()
+        .filter(|(service, since)| before.get(*service) != Some(since))
+        .map(|(service, _)| service)
+        .collect();
+    assert_eq!(restarted, ["indico/indico"], "restarted by uwsgi_processes=3");
+    ok(&["config", APP, "--reset", "uwsgi_processes"]);
+    wait_for("two uWSGI workers", || uwsgi_workers(&indico) == 2);
     wait_active(UNIT0);
 
     // 4. The cache relation goes and comes back.
