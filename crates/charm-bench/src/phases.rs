@@ -32,13 +32,15 @@ pub struct Plan {
 /// Options changed one at a time (set, then reset), with the value set. The
 /// customization repository and external plugins are left out: they fetch from the
 /// network (git clone, pip), which is not what a hook costs.
-pub const OPTION_CHANGES: [(&str, &str); 6] = [
+pub const OPTION_CHANGES: [(&str, &str); 8] = [
     ("site_url", "http://indico.local:8080"),
     ("indico_support_email", "bench-support@mydomain.local"),
     ("indico_public_support_email", "bench-public@mydomain.local"),
     ("indico_no_reply_email", "bench-noreply@mydomain.local"),
     ("enable_roombooking", "true"),
     ("customization_debug", "true"),
+    ("uwsgi_processes", "3"),
+    ("uwsgi_threads", "4"),
 ];
 
 const HOOK_TIMEOUT: Duration = Duration::from_secs(600);
