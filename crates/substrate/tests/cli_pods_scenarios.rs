@@ -470,7 +470,11 @@ fn scenarios_on_one_deployment() {
         .filter(|(service, since)| before.get(*service) != Some(since))
         .map(|(service, _)| service)
         .collect();
-    assert_eq!(restarted, ["indico/indico"], "restarted by uwsgi_processes=3");
+    assert_eq!(
+        restarted,
+        ["indico/indico"],
+        "restarted by uwsgi_processes=3"
+    );
     ok(&["config", APP, "--reset", "uwsgi_processes"]);
     wait_for("two uWSGI workers", || uwsgi_workers(&indico) == 2);
     wait_active(UNIT0);
