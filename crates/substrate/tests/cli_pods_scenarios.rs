@@ -36,7 +36,7 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use support::{
     Jar, WORKLOADS, block_on, cli, debug_log_len, debug_log_since, diagnosis, location, ok, pebble,
-    service_env, try_plan, unit_record,
+    service_env, try_plan, unit_address,
 };
 
 const APP: &str = "indico-sc";
@@ -65,12 +65,6 @@ fn wait_unit(name: &str, status: &str, message: &str) -> f64 {
 
 fn wait_active(name: &str) -> f64 {
     support::wait_active_within(name, WAIT)
-}
-
-fn address(unit_name: &str) -> String {
-    unit_record(unit_name)
-        .and_then(|u| u.address)
-        .unwrap_or_else(|| panic!("{unit_name} has no address\n{}", diagnosis()))
 }
 
 /// uWSGI worker processes in a pod container (uWSGI names them, `auto-procname`).
@@ -273,7 +267,7 @@ fn scenarios_on_one_deployment() {
     wait_active(UNIT0);
     println!("  time to active: {:.1} s", started.elapsed().as_secs_f64());
     let client = http();
-    let base0 = format!("http://{}:8080", address(UNIT0));
+    let base0 = format!("http://{}:8080", unit_address(UNIT0));
     let root = get_until(
         &client,
         &format!("{base0}/"),
@@ -306,7 +300,7 @@ fn scenarios_on_one_deployment() {
     // The exporter scrapes nginx's pod-local stub_status.
     let metrics = get_until(
         &client,
-        &format!("http://{}:9113/metrics", address(UNIT0)),
+        &format!("http://{}:9113/metrics", unit_address(UNIT0)),
         &[],
         |r| r.status() == StatusCode::OK,
     )
@@ -609,7 +603,7 @@ fn scenarios_on_one_deployment() {
         .filter_map(|l| l.split(':').next())
         .collect();
     assert_eq!(migrated.len(), 1, "units that ran migrations: {migrated:?}");
-    let base1 = format!("http://{}:8080", address(UNIT1));
+    let base1 = format!("http://{}:8080", unit_address(UNIT1));
     get_until(
         &client,
         &format!("{base1}/"),

@@ -210,9 +210,7 @@ fn faults_on_one_deployment() {
         &[("INDICO_SUBSTRATE_UPDATE_STATUS", UPDATE_STATUS_SECONDS)],
     );
     wait_active_within(UNIT, DEPLOY_WAIT);
-    let address = support::unit_record(UNIT)
-        .and_then(|u| u.address)
-        .unwrap_or_else(|| panic!("{UNIT} has no address\n{}", diagnosis()));
+    let address = support::unit_address(UNIT);
     let secret_key = service_env(UNIT, "indico", "indico", "INDICO_SECRET_KEY")
         .filter(|k| !k.is_empty())
         .unwrap_or_else(|| panic!("indico has no secret key\n{}", diagnosis()));

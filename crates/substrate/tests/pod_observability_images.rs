@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
-use support::{Jar, block_on, diagnosis, ok, pebble, unit_record, wait_active_within};
+use support::{Jar, block_on, diagnosis, ok, pebble, unit_address, wait_active_within};
 
 const APP: &str = "indico-oi";
 const UNIT: &str = "indico-oi/0";
@@ -66,12 +66,6 @@ const WAIT: Duration = Duration::from_secs(600);
 /// [`support::wait_until`] with this file's `WAIT`; returns the seconds it took.
 fn wait_for(what: &str, done: impl FnMut() -> bool) -> f64 {
     support::wait_until(what, WAIT, done)
-}
-
-fn address(name: &str) -> String {
-    unit_record(name)
-        .and_then(|u| u.address)
-        .unwrap_or_else(|| panic!("{name} has no address\n{}", diagnosis()))
 }
 
 /// Runs `command` in `container` with `stdin`; fails the test on a non-zero exit.
@@ -338,7 +332,7 @@ fn saml_celery_exporter_and_non_root_nginx_exporter_on_one_deployment() {
     ok(&["deploy", idp.to_str().unwrap(), IDP, "--local"]);
     ok(&["integrate", &format!("{APP}:saml"), IDP]);
     wait_active_within(UNIT, WAIT);
-    let base = format!("http://{}:8080", address(UNIT));
+    let base = format!("http://{}:8080", unit_address(UNIT));
     let client = http();
 
     // 1. SAML.
@@ -391,7 +385,7 @@ fn saml_celery_exporter_and_non_root_nginx_exporter_on_one_deployment() {
 
     // 2. The Celery exporter.
     println!("2. Flower exports the Celery worker");
-    let flower = format!("http://{}:5555", address(UNIT));
+    let flower = format!("http://{}:5555", unit_address(UNIT));
     let online = format!("flower_worker_online{{worker=\"{WORKER}\"}} 1.0");
     let mut metrics = String::new();
     wait_for("flower_worker_online 1 for this unit's worker", || {
@@ -455,7 +449,7 @@ fn saml_celery_exporter_and_non_root_nginx_exporter_on_one_deployment() {
     );
     let exporter_metrics = get_until(
         &client,
-        &format!("http://{}:9113/metrics", address(UNIT)),
+        &format!("http://{}:9113/metrics", unit_address(UNIT)),
         |r| r.status() == StatusCode::OK,
     )
     .text()

@@ -165,6 +165,22 @@ fn header(response: &reqwest::blocking::Response, name: &str) -> Option<String> 
         .map(str::to_owned)
 }
 
+/// nginx's headers for every answer: no MIME sniffing, no framing by other sites.
+fn assert_security_headers(answer: &reqwest::blocking::Response, path: &str) {
+    assert_eq!(
+        header(answer, "x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "GET {path}: {:?}",
+        answer.headers()
+    );
+    assert_eq!(
+        header(answer, "x-frame-options").as_deref(),
+        Some("SAMEORIGIN"),
+        "GET {path}: {:?}",
+        answer.headers()
+    );
+}
+
 /// GET `url` with `host` (and `X-Forwarded-Proto: https` when `https`, as an ingress in
 /// front of an https site sends it) until nginx answers something other than 502, bounded.
 fn get(client: &Client, url: &str, host: &str, https: bool) -> reqwest::blocking::Response {
@@ -368,9 +384,7 @@ fn secrets_stay_secret_and_actions_run_no_shell() {
 
     // 4. nginx's security headers; HSTS only for https.
     println!("4. nginx security headers");
-    let address = support::unit_record(UNIT)
-        .and_then(|u| u.address)
-        .expect("the unit has an address");
+    let address = support::unit_address(UNIT);
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
@@ -379,18 +393,7 @@ fn secrets_stay_secret_and_actions_run_no_shell() {
     let base = format!("http://{address}:8080");
     for path in ["/", "/health", "/images/indico.ico"] {
         let answer = get(&client, &format!("{base}{path}"), "indico-sec.local", false);
-        assert_eq!(
-            header(&answer, "x-content-type-options").as_deref(),
-            Some("nosniff"),
-            "GET {path}: {:?}",
-            answer.headers()
-        );
-        assert_eq!(
-            header(&answer, "x-frame-options").as_deref(),
-            Some("SAMEORIGIN"),
-            "GET {path}: {:?}",
-            answer.headers()
-        );
+        assert_security_headers(&answer, path);
         assert!(
             header(&answer, "strict-transport-security").is_none(),
             "GET {path}: HSTS on an http site: {:?}",
@@ -411,12 +414,7 @@ fn secrets_stay_secret_and_actions_run_no_shell() {
             "GET {path} on an https site: no HSTS: {:?}",
             answer.headers()
         );
-        assert_eq!(
-            header(&answer, "x-frame-options").as_deref(),
-            Some("SAMEORIGIN"),
-            "GET {path}: {:?}",
-            answer.headers()
-        );
+        assert_security_headers(&answer, path);
     }
     println!("security suite: {:.1} s", total.elapsed().as_secs_f64());
 }

@@ -159,6 +159,13 @@ pub fn unit_record(name: &str) -> Option<Unit> {
         .cloned()
 }
 
+/// The unit's pod address (fails with the diagnosis when it has none).
+pub fn unit_address(name: &str) -> String {
+    unit_record(name)
+        .and_then(|u| u.address)
+        .unwrap_or_else(|| panic!("{name} has no address\n{}", diagnosis()))
+}
+
 /// The unit's workload status, message and agent status.
 pub fn workload_status(name: &str) -> Option<(String, String, String)> {
     unit_record(name).map(|u| {
