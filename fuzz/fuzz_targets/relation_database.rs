@@ -58,13 +58,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let parsed = database::parse(Some(&input.snapshot));
-    if let Some(password) = input
-        .snapshot
-        .app_data
-        .get("password")
-        .filter(|p| !p.is_empty())
-    {
-        let other = input.with_app_value("password", other_secret(password));
+    if let Some(other) = input.with_other_app_secret("password") {
         assert_same_debug(&parsed, &database::parse(Some(&other.snapshot)), "password");
     }
     let Ok(Availability::Ready(offer)) = parsed else {

@@ -5,7 +5,7 @@
 #![no_main]
 
 use indico_charm::interfaces::peers;
-use indico_charm_fuzz::{RelationInput, assert_same_debug, other_secret};
+use indico_charm_fuzz::{RelationInput, assert_same_debug};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,13 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let parsed = peers::parse(Some(&input.snapshot));
-    if let Some(key) = input
-        .snapshot
-        .app_data
-        .get(peers::SECRET_KEY_KEY)
-        .filter(|k| !k.is_empty())
-    {
-        let other = input.with_app_value(peers::SECRET_KEY_KEY, other_secret(key));
+    if let Some(other) = input.with_other_app_secret(peers::SECRET_KEY_KEY) {
         let other = peers::parse(Some(&other.snapshot));
         // The raw bag holds the key by design (it is what the leader diffs against); what is
         // parsed out of it must not show it.

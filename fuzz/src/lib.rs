@@ -216,6 +216,13 @@ impl RelationInput {
             .insert(key.to_owned(), value.to_owned());
         other
     }
+
+    /// The same relation with another secret at `key` of the application bag, when the bag
+    /// holds a non-empty value there: what a parser makes of both must print the same.
+    pub fn with_other_app_secret(&self, key: &str) -> Option<Self> {
+        let value = self.snapshot.app_data.get(key).filter(|v| !v.is_empty())?;
+        Some(self.with_app_value(key, other_secret(value)))
+    }
 }
 
 /// A databag: absent is empty; an object of strings; anything else is `None`.
