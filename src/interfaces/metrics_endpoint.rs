@@ -137,15 +137,26 @@ pub(crate) mod tests {
         }
     }
 
-    /// Writes `rules` as a rule file and runs `promtool check rules` on it (Debian's
-    /// `prometheus` package). Returns promtool's output.
-    pub(crate) fn promtool_check(rules: &Value) -> String {
+    /// Writes `rules` as `indico.rules.yaml` in a fresh directory and runs `promtool
+    /// <command> <file>` there (Debian's `prometheus` package), `file` being the rules or,
+    /// when `test_file` is given, that test file written beside them. Returns whether
+    /// promtool succeeded and its output.
+    fn promtool(command: &str, rules: &Value, test_file: Option<&str>) -> (bool, String) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("indico.rules.yaml");
-        std::fs::write(&path, serde_yaml::to_string(rules).unwrap()).unwrap();
+        let rules_path = dir.path().join("indico.rules.yaml");
+        std::fs::write(&rules_path, serde_yaml::to_string(rules).unwrap()).unwrap();
+        let file = match test_file {
+            Some(text) => {
+                let path = dir.path().join("test.yaml");
+                std::fs::write(&path, text).unwrap();
+                path
+            }
+            None => rules_path,
+        };
         let output = std::process::Command::new("promtool")
-            .args(["check", "rules"])
-            .arg(&path)
+            .args([command, "rules"])
+            .arg(&file)
+            .current_dir(dir.path())
             .output()
             .expect("promtool (Debian package prometheus) is installed");
         let text = format!(
@@ -153,10 +164,14 @@ pub(crate) mod tests {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        assert!(
-            output.status.success(),
-            "promtool refused the rules:\n{text}"
-        );
+        (output.status.success(), text)
+    }
+
+    /// Runs `promtool check rules` on `rules`; fails unless promtool accepts them. Returns
+    /// promtool's output.
+    pub(crate) fn promtool_check(rules: &Value) -> String {
+        let (accepted, text) = promtool("check", rules, None);
+        assert!(accepted, "promtool refused the rules:\n{text}");
         text
     }
 
@@ -196,31 +211,10 @@ pub(crate) mod tests {
     /// Runs `promtool test rules` on the forwarded rules with `tests` (the `tests:` list of a
     /// promtool test file, YAML); returns whether all passed and promtool's output.
     fn promtool_unit_test(tests: &str) -> (bool, String) {
-        let dir = tempfile::tempdir().unwrap();
         let rules = rules_with_topology(ALERT_RULES, &topology()).unwrap();
-        std::fs::write(
-            dir.path().join("indico.rules.yaml"),
-            serde_yaml::to_string(&rules).unwrap(),
-        )
-        .unwrap();
-        let file = dir.path().join("test.yaml");
-        std::fs::write(
-            &file,
-            format!("rule_files: [indico.rules.yaml]\nevaluation_interval: 1m\ntests:\n{tests}"),
-        )
-        .unwrap();
-        let output = std::process::Command::new("promtool")
-            .args(["test", "rules"])
-            .arg(&file)
-            .current_dir(dir.path())
-            .output()
-            .expect("promtool (Debian package prometheus) is installed");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
+        let test_file =
+            format!("rule_files: [indico.rules.yaml]\nevaluation_interval: 1m\ntests:\n{tests}");
+        promtool("test", &rules, Some(&test_file))
     }
 
     /// The series and the expectation of one `IndicoCeleryNoWorkers` case at minute 25.
