@@ -266,12 +266,11 @@ pub fn warm(session: &Session, plan: &Plan, report: &mut Report) -> Result<(), B
 
 /// Picks a static PNG that nginx serves from the image's static directory, at the URL
 /// Indico uses for it (`/images/...`, `/dist/...`).
-fn static_asset(session: &Session, address: &str) -> Result<String, BenchError> {
+fn static_asset(session: &Session, probe: &Probe) -> Result<String, BenchError> {
     let listing = session.substrate.exec_in(
         "indico-nginx",
         "cd /srv/indico/static && find images dist -type f -name '*.png' -size +2k -size -64k | sort | head -20",
     )?;
-    let probe = Probe::new(&format!("{address}:8080"), HOST)?;
     for file in listing.lines() {
         // nginx maps /images/... and /dist/... onto the static directory (as Indico's
         // URLs are), not a /static/ prefix: see files/nginx/nginx.conf.j2.
@@ -295,7 +294,8 @@ pub fn serving(
     report: &mut Report,
 ) -> Result<(), BenchError> {
     let address = session.substrate.wait_active_idle(HOOK_TIMEOUT)?;
-    let asset = static_asset(session, &address)?;
+    let probe = Probe::new(&format!("{address}:8080"), HOST)?;
+    let asset = static_asset(session, &probe)?;
     let pid = session.substrate.pod_netns_pid()?;
     let cases = [
         (
@@ -312,7 +312,6 @@ pub fn serving(
             "http://127.0.0.1:8081/".to_owned(),
         ),
     ];
-    let probe = Probe::new(&format!("{address}:8080"), HOST)?;
     for (case, url) in cases {
         // Each case starts with Indico answering: a case that floods uWSGI (thousands of
         // static requests) runs its workers into max-requests, and the next case would
