@@ -31,13 +31,29 @@ pub fn up(state_dir: &Path, repo: &Path, wait: Duration) -> Result<(), CliError>
         "tests/host-setup",
     )?;
 
-    step("building the charm (release)");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--release", "--locked", "--bin", "indico-charm"])
-        .current_dir(repo);
-    run(build, "cargo build --release")?;
+    step("building the charm and the hook tool (release)");
+    // `cargo run -p indico-substrate` builds this CLI alone; the controller also needs
+    // `jujuc` next to it. Each package is built on its own, with the features it is built
+    // with everywhere else, so neither build invalidates the other.
+    for (package, binary) in [
+        ("indico-charm", "indico-charm"),
+        ("indico-substrate", "jujuc"),
+    ] {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "-p",
+                package,
+                "--bin",
+                binary,
+            ])
+            .current_dir(repo);
+        run(build, &format!("cargo build --release --bin {binary}"))?;
+    }
 
     let deployed =
         model_path(state_dir).exists() && load_model(state_dir)?.applications.contains_key(APP);
